@@ -1,0 +1,76 @@
+"""Quality: a per-column profile of each month and the rules, reported as asset checks."""
+
+from __future__ import annotations
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from drift_assets.assets.ingest import current_data, reference_table
+from drift_assets.lib import quality
+from drift_assets.partitions import monthly_partitions
+from drift_assets.resources import DriftSettings, Warehouse
+
+_SEVERITY = {quality.ERROR: AssetCheckSeverity.ERROR, quality.WARN: AssetCheckSeverity.WARN}
+# ERROR rules block: a month with a broken column does not reach the drift check.
+CHECK_SPECS = [
+    AssetCheckSpec(rule, asset="data_quality_report", description=meaning,
+                   blocking=severity == quality.ERROR)
+    for rule, (severity, meaning) in quality.RULES.items()
+]
+
+
+def check_results(report: quality.QualityReport) -> list[AssetCheckResult]:
+    """One result per rule, naming every column that broke it."""
+    results = []
+    for rule, (severity, _) in quality.RULES.items():
+        found = report.findings_for(rule)
+        results.append(
+            AssetCheckResult(
+                check_name=rule,
+                passed=not found,
+                severity=_SEVERITY[severity],
+                description="; ".join(f.message for f in found) or "no findings",
+                metadata={"columns": ", ".join(f.column for f in found), "findings": len(found)},
+            )
+        )
+    return results
+
+
+@asset(
+    group_name="quality",
+    kinds={"pandas"},
+    partitions_def=monthly_partitions,
+    deps=[reference_table, current_data],
+    check_specs=CHECK_SPECS,
+)
+def data_quality_report(
+    context: AssetExecutionContext, warehouse: Warehouse, settings: DriftSettings
+) -> MaterializeResult:
+    """Per column of the month: rows, type, missing count and share, distinct values, mean, std,
+    min and max; and the rules (missing share, constant columns, schema and type changes, values
+    outside the reference range) on the monitored features, as asset checks."""
+    report = quality.assess(
+        warehouse.read_month(context.partition_key),
+        warehouse.read_reference(),
+        settings.features,
+        max_missing_share=settings.max_missing_share,
+        max_out_of_range_share=settings.max_out_of_range_share,
+    )
+    table = report.profile.round(4).to_markdown(index=False)
+    return MaterializeResult(
+        metadata={
+            "passed": report.passed,
+            "findings": len(report.findings),
+            "summary": report.summary(),
+            "profile": MetadataValue.md(table),
+            "max_missing_share": float(report.profile["missing_share"].max()),
+        },
+        check_results=check_results(report),
+    )

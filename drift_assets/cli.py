@@ -1,0 +1,163 @@
+"""The ``drift-assets`` command: run the graph for a range of months, or compare two files."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from drift_assets.lib.generator import FIRST_DAY, LAST_DAY, months_between
+from drift_assets.lib.schema import DEFAULT_DRIFT_FEATURES, month_label
+from drift_assets.lib.source import SourceError, read_table
+
+SENSOR_CURSOR_KEY = "drift_assets/cli/drift_sensor_cursor"
+
+
+def _dagster_home() -> Path:
+    """``DAGSTER_HOME``, or the project's local one, which ``make dev`` shows in the UI."""
+    if not os.environ.get("DAGSTER_HOME"):
+        from drift_assets.resources import data_dir
+
+        os.environ["DAGSTER_HOME"] = str(data_dir() / "dagster_home")
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def _metadata(result, node: str) -> dict:
+    events = result.asset_materializations_for_node(node)
+    return {k: v.value for k, v in events[-1].metadata.items()} if events else {}
+
+
+def run_backfill(first: str, last: str, out=sys.stdout) -> list[dict]:
+    """Materialize the reference and every month from ``first`` to ``last``, then evaluate the
+    drift sensor once, as the daemon would, and run the retrain it asks for."""
+    home = _dagster_home()
+    from dagster import DagsterInstance, build_sensor_context
+
+    from drift_assets.definitions import defs
+    from drift_assets.sensors import drift_sensor
+
+    instance = DagsterInstance.get()
+    defs.resolve_job_def("reference_job").execute_in_process(instance=instance)
+    monthly = defs.resolve_job_def("monthly_drift_job")
+    rows = []
+    for first_day in months_between(first, last):
+        month = month_label(first_day)
+        result = monthly.execute_in_process(
+            partition_key=first_day.isoformat(), instance=instance, raise_on_error=False
+        )
+        ingest, drift = _metadata(result, "current_data"), _metadata(result, "drift_report")
+        checks = [e for e in result.get_asset_check_evaluations() if not e.passed]
+        failure = next((e for e in result.all_events if e.is_step_failure), None)
+        rows.append({
+            "month": month,
+            "rows": ingest.get("dagster/row_count"),
+            "quality": "; ".join(e.description or e.check_name for e in checks) or "ok",
+            "drift_share": drift.get("drift_share"),
+            "drift": drift.get("drift_detected"),
+            "action": "failed: " + failure.step_failure_data.error.message.strip().split("\n")[0]
+            if failure else "",
+        })
+    cursor = instance.run_storage.get_cursor_values({SENSOR_CURSOR_KEY}).get(SENSOR_CURSOR_KEY)
+    tick = drift_sensor.evaluate_tick(
+        build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
+    )
+    training = defs.resolve_job_def("training_job")
+    for request in tick.run_requests or []:
+        tags = {**request.tags, "dagster/run_key": request.run_key,
+                "dagster/sensor_name": drift_sensor.name}
+        result = training.execute_in_process(
+            run_config=request.run_config, tags=tags, instance=instance
+        )
+        version = _metadata(result, "trained_model").get("version")
+        for row in rows:
+            if row["month"] in request.tags.get("drift_assets/drift_months", ""):
+                row["action"] = f"retrained v{version}"
+    if tick.cursor:
+        instance.run_storage.set_cursor_values({SENSOR_CURSOR_KEY: tick.cursor})
+    _print_summary(rows, tick.skip_message, home, out)
+    return rows
+
+
+def _print_summary(rows: list[dict], skip: str | None, home: Path, out) -> None:
+    table = pd.DataFrame(rows).fillna("")
+    table["drift_share"] = table["drift_share"].map(lambda v: f"{v:.2f}" if v != "" else "-")
+    table["drift"] = table["drift"].map({True: "DRIFT", False: "no"}).fillna("-")
+    print(table.to_string(index=False), file=out)
+    if skip:
+        print(f"\nsensor: {skip}", file=out)
+    from drift_assets.resources import build_resources
+
+    resources = build_resources()
+    print(f"\nreports:  {resources['settings'].reports_dir}", file=out)
+    print(f"models:   {Path(resources['model_store'].root) / 'models'}", file=out)
+    print(f"alerts:   {resources['notifier'].outbox}", file=out)
+    print(f"instance: DAGSTER_HOME={home} (run `make dev` to see it in the UI)", file=out)
+
+
+def run_detect(args) -> int:
+    """The stand-alone drift check: exit 0 no drift, 1 drift, 2 error (as ``diff`` does)."""
+    from drift_assets.engine import detect_drift, save_evidently_html
+
+    try:
+        reference = read_table(args.reference, as_text=False)
+        current = read_table(args.current, as_text=False)
+        columns = args.columns or [c for c in DEFAULT_DRIFT_FEATURES if c in reference]
+        if not columns:
+            columns = [c for c in reference.columns if c in current.columns]
+        for name, frame, path in (("reference", reference, args.reference),
+                                  ("current", current, args.current)):
+            absent = [c for c in columns if c not in frame]
+            if absent:
+                raise SourceError(path, f"{name} lacks column(s) {', '.join(absent)}")
+        result = detect_drift(reference, current, columns, drift_share=args.drift_share)
+        if args.html:
+            save_evidently_html(reference, current, columns, args.html)
+    except (SourceError, ValueError, KeyError) as exc:
+        print(f"drift-assets detect: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        table = pd.DataFrame([
+            {"column": c.column, "type": c.column_type, "method": c.method,
+             "score": f"{c.score:.6g}", "threshold": c.threshold,
+             "drifted": "DRIFT" if c.drifted else "no"}
+            for c in result.columns
+        ])
+        print(table.to_string(index=False))
+        verdict = "DRIFT" if result.dataset_drift else "no drift"
+        print(f"\n{verdict}: {result.drifted_count} of {len(result.columns)} columns drifted "
+              f"(share {result.share:.2f}, threshold {result.drift_share_threshold:.2f})")
+    return 1 if result.dataset_drift else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="drift-assets", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    backfill = commands.add_parser(
+        "backfill", help="materialize the graph for a range of months, then run the sensor once"
+    )
+    backfill.add_argument("--from", dest="first", default=month_label(FIRST_DAY))
+    backfill.add_argument("--to", dest="last", default=month_label(LAST_DAY))
+    detect = commands.add_parser("detect", help="compare two CSV or Parquet files for drift")
+    detect.add_argument("reference")
+    detect.add_argument("current")
+    detect.add_argument("--columns", nargs="+", help="columns to check (default: the features)")
+    detect.add_argument("--drift-share", type=float, default=0.5)
+    detect.add_argument("--json", action="store_true", help="print the result as JSON")
+    detect.add_argument("--html", help="write Evidently's HTML report here")
+    args = parser.parse_args(argv)
+    if args.command == "backfill":
+        run_backfill(args.first, args.last)
+        return 0
+    return run_detect(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,417 @@
+"""Column summaries and the reusable reference profile.
+
+A summary is everything the drift statistics need from one side of one column:
+
+* numeric: the sorted finite values (float64) plus the number of missing values;
+* categorical: the distinct non-missing values with their counts plus the number missing.
+
+Both are *mergeable*: concatenating (and re-sorting) the values or adding the counts of two
+partitions gives the summary of their union, so a distributed caller can build partial summaries
+per chunk and merge them before calling the statistics in :mod:`drift_assets.engine.drift`.
+
+Missing means NaN/None/NA *and* +-inf, because Evidently's ``get_one_column_drift``
+(``evidently/legacy/calculations/data_drift.py``) runs ``replace([-inf, inf], nan).dropna()`` on
+both sides before choosing or running any test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CategoricalSummary",
+    "INTEGER_CARDINALITY_LIMIT",
+    "NumericSummary",
+    "ReferenceProfile",
+    "build_profile",
+    "evidently_column_type",
+    "infer_column_types",
+    "summarise_column",
+]
+
+# evidently.core.datasets.INTEGER_CARDINALITY_LIMIT: an integer column with at most this many
+# distinct values is categorical.
+INTEGER_CARDINALITY_LIMIT = 10
+
+TESTABLE_TYPES = ("num", "cat")
+_PROFILE_FORMAT = "drift_assets.engine.profile/1"
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+# --------------------------------------------------------------------------------------------
+# Column types
+# --------------------------------------------------------------------------------------------
+
+
+def evidently_column_type(series: pd.Series) -> str:
+    """Return the type Evidently 0.7 infers for ``series``.
+
+    Mirrors ``evidently.core.datasets.infer_column_type``: float -> ``"num"``; integer ->
+    ``"cat"`` when it has at most 10 distinct non-null values, else ``"num"``; bool and
+    ``category`` -> ``"cat"``; strings -> ``"text"`` when more than half of the non-null values
+    are distinct, else ``"cat"``; datetimes -> ``"datetime"``; lists -> ``"list"``; anything
+    else ``"unknown"``.
+
+    Evidently matches dtype *names* (``startswith("int")``), so it calls unsigned, nullable
+    (``Int64``/``Float64``/``boolean``) and Arrow-backed numbers "unknown" and then cannot test
+    them. Here those follow the rule of their NumPy counterpart instead; ``run_evidently``
+    declares the resulting type explicitly so Evidently still sees the same thing.
+    """
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype):
+        return "cat"
+    if pd.api.types.is_float_dtype(dtype):
+        return "num"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "cat" if series.nunique() <= INTEGER_CARDINALITY_LIMIT else "num"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if dtype == object:
+        non_null = series.dropna()
+        if non_null.empty:
+            return "unknown"
+        first, last = non_null.iloc[0], non_null.iloc[-1]
+        if isinstance(first, str) and isinstance(last, str):
+            return _string_type(series)
+        if isinstance(first, list | tuple) and isinstance(last, list | tuple):
+            return "list"
+        return "unknown"
+    if pd.api.types.is_string_dtype(dtype):
+        return _string_type(series)
+    return "unknown"
+
+
+def _string_type(series: pd.Series) -> str:
+    # Evidently: text when nunique > 0.5 * count (non-null), categorical otherwise.
+    return "text" if series.nunique() > series.count() * 0.5 else "cat"
+
+
+def infer_column_types(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> dict[str, str]:
+    """Infer each column's drift type with Evidently's own rule (see ``evidently_column_type``).
+
+    Returns ``{column: "num" | "cat"}`` for testable columns. Columns Evidently would not treat
+    as numerical or categorical map to ``"text"``, ``"datetime"``, ``"list"`` or ``"unknown"``;
+    ``detect_drift`` reports those in ``skipped`` instead of testing them.
+
+    Evidently infers types on the *current* dataset of each run; the engine infers them once on
+    the reference (``build_profile`` calls this on the reference frame) so that a cached profile
+    fixes the types for every later month, and ``run_evidently`` declares the same types to
+    Evidently through a ``DataDefinition``.
+
+    Raises:
+        KeyError: a requested column is not in ``frame``.
+    """
+    columns = list(frame.columns) if columns is None else list(columns)
+    _require_columns(frame, columns, "frame")
+    return {column: evidently_column_type(frame[column]) for column in columns}
+
+
+def _require_columns(frame: pd.DataFrame, columns: Iterable[str], side: str) -> None:
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise KeyError(f"column(s) {missing} not found in the {side} frame")
+
+
+# --------------------------------------------------------------------------------------------
+# Summaries
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NumericSummary:
+    """Sorted finite values of one numeric column, plus its missing count.
+
+    ``integer`` records whether the source dtype was an integer one: NumPy widens Sturges bins
+    to width 1 for integer arrays, which changes Evidently's PSI bins for such columns.
+    """
+
+    values: np.ndarray = field(repr=False)
+    n_missing: int
+    integer: bool = False
+    std: float = field(init=False)
+    n_unique: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        values = self.values
+        if values.size:
+            # ddof=0 as Evidently's wasserstein norm uses np.std(reference)
+            std = float(np.std(values))
+            n_unique = 1 + int(np.count_nonzero(values[1:] != values[:-1]))
+        else:
+            std, n_unique = math.nan, 0
+        object.__setattr__(self, "std", std)
+        object.__setattr__(self, "n_unique", n_unique)
+
+    @property
+    def n(self) -> int:
+        """Number of non-missing values."""
+        return int(self.values.size)
+
+    @property
+    def n_total(self) -> int:
+        """Number of rows, missing included."""
+        return self.n + self.n_missing
+
+    @classmethod
+    def from_series(cls, series: pd.Series) -> NumericSummary:
+        """Summarise a numeric column: sort once, cut the +-inf/NaN tails off as missing."""
+        dtype = series.dtype
+        integer = bool(pd.api.types.is_integer_dtype(dtype)) and not series.hasnans
+        if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, np.dtype):
+            values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        elif isinstance(dtype, np.dtype) and dtype.kind in "fiub":
+            values = series.to_numpy()
+        elif isinstance(dtype, np.dtype) and dtype == object:
+            values = pd.to_numeric(series, errors="raise").to_numpy(dtype=np.float64)
+        elif pd.api.types.is_numeric_dtype(dtype):
+            values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            raise TypeError(f"column {series.name!r} has non-numeric dtype {dtype}")
+        return cls.from_array(values, integer=integer)
+
+    @classmethod
+    def from_array(cls, values: np.ndarray, integer: bool = False) -> NumericSummary:
+        """Summarise raw values (any order, NaN/inf allowed)."""
+        ordered = np.asarray(values, dtype=np.float64)
+        # np.sort copies; sort in place when asarray already made a private copy
+        if ordered is values:
+            ordered = np.sort(ordered)
+        else:
+            ordered.sort()
+        # sort puts -inf first and +inf then NaN last, so the finite values are one slice
+        lo = int(np.searchsorted(ordered, -np.inf, side="right"))
+        hi = int(np.searchsorted(ordered, np.inf, side="left"))
+        finite = ordered[lo:hi]
+        if lo or hi != ordered.size:
+            finite = finite.copy()  # do not keep the whole buffer alive for a view
+        return cls(finite, int(ordered.size - finite.size), integer)
+
+    @classmethod
+    def merge(cls, parts: Sequence[NumericSummary]) -> NumericSummary:
+        """Summary of the union of several partitions (e.g. computed on separate workers)."""
+        values = np.concatenate([p.values for p in parts]) if parts else np.empty(0)
+        # each part is already sorted; the stable sort (timsort) merges runs in linear time
+        values.sort(kind="stable")
+        return cls(values, sum(p.n_missing for p in parts), all(p.integer for p in parts))
+
+    def value_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct values (ascending) and their counts, from the sorted values."""
+        values = self.values
+        if not values.size:
+            return values, np.zeros(0, dtype=np.int64)
+        starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+        counts = np.diff(np.append(starts, values.size))
+        return values[starts], counts.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class CategoricalSummary:
+    """Distinct non-missing values of one categorical column with their counts."""
+
+    keys: tuple = field(repr=False)
+    counts: np.ndarray = field(repr=False)
+    n_missing: int
+
+    @property
+    def n(self) -> int:
+        """Number of non-missing values."""
+        return int(self.counts.sum())
+
+    @property
+    def n_total(self) -> int:
+        """Number of rows, missing included."""
+        return self.n + self.n_missing
+
+    @property
+    def n_unique(self) -> int:
+        """Number of distinct non-missing values."""
+        return len(self.keys)
+
+    def as_dict(self) -> dict[Any, int]:
+        """``{value: count}``; Python equality merges 1, 1.0 and True exactly as Evidently's
+        ``dict(series.value_counts())`` does."""
+        out: dict[Any, int] = {}
+        for key, count in zip(self.keys, self.counts.tolist(), strict=True):
+            out[key] = out.get(key, 0) + count
+        return out
+
+    @classmethod
+    def from_series(cls, series: pd.Series) -> CategoricalSummary:
+        """Summarise a categorical column with one hash-based ``value_counts``."""
+        counts = series.value_counts(dropna=True, sort=False)
+        # category dtype reports unused categories with count 0; Evidently only sees observed ones
+        counts = counts[counts.to_numpy() > 0]
+        index = counts.index
+        if pd.api.types.is_float_dtype(index.dtype):
+            finite = np.isfinite(index.to_numpy(dtype=np.float64, na_value=np.nan))
+            counts = counts[finite]
+        elif index.dtype == object:
+            keep = [not (isinstance(k, float) and math.isinf(k)) for k in index]
+            if not all(keep):
+                counts = counts[np.asarray(keep)]
+        keys = tuple(counts.index.tolist())
+        values = counts.to_numpy(dtype=np.int64)
+        return cls(keys, values, int(len(series) - values.sum()))
+
+    @classmethod
+    def merge(cls, parts: Sequence[CategoricalSummary]) -> CategoricalSummary:
+        """Summary of the union of several partitions."""
+        merged: dict[Any, int] = {}
+        for part in parts:
+            for key, count in part.as_dict().items():
+                merged[key] = merged.get(key, 0) + count
+        return cls(
+            tuple(merged),
+            np.fromiter(merged.values(), dtype=np.int64, count=len(merged)),
+            sum(p.n_missing for p in parts),
+        )
+
+
+ColumnSummary = NumericSummary | CategoricalSummary
+
+
+def summarise_column(series: pd.Series, column_type: str) -> ColumnSummary:
+    """Summary of ``series`` for a column of type ``"num"`` or ``"cat"``."""
+    if column_type == "num":
+        return NumericSummary.from_series(series)
+    if column_type == "cat":
+        return CategoricalSummary.from_series(series)
+    raise ValueError(f"cannot summarise a column of type {column_type!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Reference profile
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class ReferenceProfile:
+    """Everything detect_drift needs from a reference data set, computed once.
+
+    Attributes:
+        columns: the profiled columns, in order.
+        column_types: ``{column: "num" | "cat" | other Evidently type}``.
+        n_rows: rows in the reference frame.
+        summaries: ``{column: NumericSummary | CategoricalSummary}`` for num/cat columns.
+        errors: columns that could not be summarised (e.g. non-numeric data in a "num"
+            column) and why.
+
+    Plain data (NumPy arrays, tuples, ints), so it pickles and can be cached with joblib.
+    """
+
+    columns: tuple[str, ...]
+    column_types: dict[str, str]
+    n_rows: int
+    summaries: dict[str, ColumnSummary] = field(repr=False)
+    errors: dict[str, str] = field(default_factory=dict)
+    _fingerprint: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable hex digest of the profiled data, for keying caches.
+
+        Covers column names, types, row count, missing counts and each column's values as a
+        multiset (sorted values / value counts), so it does not depend on row order, the
+        process or the Python hash seed. Computed on first use, then kept.
+        """
+        if self._fingerprint is None:
+            self._fingerprint = self._compute_fingerprint()
+        return self._fingerprint
+
+    def _compute_fingerprint(self) -> str:
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(repr((_PROFILE_FORMAT, self.columns, self.n_rows)).encode())
+        for column in self.columns:
+            digest.update(repr((column, self.column_types.get(column))).encode())
+            summary = self.summaries.get(column)
+            if isinstance(summary, NumericSummary):
+                digest.update(repr(("num", summary.n_missing, summary.integer)).encode())
+                digest.update(memoryview(np.ascontiguousarray(summary.values)))
+            elif isinstance(summary, CategoricalSummary):
+                # sort by repr so the digest does not depend on value_counts' order
+                pairs = sorted(zip(map(repr, summary.keys), summary.counts.tolist(), strict=True))
+                digest.update(repr(("cat", summary.n_missing, pairs)).encode())
+            else:
+                digest.update(repr(("error", self.errors.get(column))).encode())
+        return digest.hexdigest()
+
+    def summary(self, column: str) -> ColumnSummary:
+        """The summary of ``column``; KeyError when it was not profiled."""
+        try:
+            return self.summaries[column]
+        except KeyError:
+            raise KeyError(f"column {column!r} is not in the reference profile") from None
+
+
+def build_profile(
+    reference: pd.DataFrame,
+    columns: Sequence[str] | None = None,
+    column_types: dict[str, str] | None = None,
+    *,
+    max_workers: int | None = None,
+) -> ReferenceProfile:
+    """Summarise a reference frame once so that many current frames can be tested against it.
+
+    Args:
+        reference: the reference data.
+        columns: columns to profile (default: all columns of ``reference``).
+        column_types: ``{column: "num" | "cat"}`` overrides; columns not given are inferred
+            from ``reference`` with :func:`infer_column_types` (Evidently's rule).
+        max_workers: threads for the per-column work (NumPy sorts release the GIL);
+            default ``min(len(columns), os.cpu_count())``.
+
+    Raises:
+        KeyError: a requested column is not in ``reference``.
+        ValueError: a ``column_types`` value is not ``"num"`` or ``"cat"``.
+    """
+    columns = list(reference.columns) if columns is None else list(columns)
+    _require_columns(reference, columns, "reference")
+    given = dict(column_types or {})
+    bad = {c: t for c, t in given.items() if t not in TESTABLE_TYPES}
+    if bad:
+        raise ValueError(f"column_types values must be 'num' or 'cat', got {bad}")
+    inferred = infer_column_types(reference, [c for c in columns if c not in given])
+    types = {column: given.get(column) or inferred[column] for column in columns}
+
+    testable = [c for c in columns if types[c] in TESTABLE_TYPES]
+    results = parallel_map(
+        lambda column: _safe_summary(reference[column], types[column]), testable, max_workers
+    )
+    summaries: dict[str, ColumnSummary] = {}
+    errors: dict[str, str] = {}
+    for column, (summary, error) in zip(testable, results, strict=True):
+        if summary is not None:
+            summaries[column] = summary
+        else:
+            errors[column] = f"reference: {error}"
+    return ReferenceProfile(tuple(columns), types, int(len(reference)), summaries, errors)
+
+
+def _safe_summary(series: pd.Series, column_type: str) -> tuple[ColumnSummary | None, str | None]:
+    # A column whose data does not fit its type is reported, not fatal for the whole run
+    # (Evidently raises "should contain numerical values only" and loses every other column).
+    try:
+        return summarise_column(series, column_type), None
+    except (TypeError, ValueError) as exc:
+        return None, f"cannot summarise as {column_type!r}: {exc}"
+
+
+def parallel_map(func: Callable[[T], R], items: Sequence[T], max_workers: int | None) -> list[R]:
+    """``[func(x) for x in items]`` on a thread pool; NumPy's sorts and searches release the GIL,
+    so numeric columns run in parallel."""
+    workers = max_workers or min(len(items), os.cpu_count() or 1)
+    if workers <= 1 or len(items) <= 1:
+        return [func(item) for item in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(func, items))

@@ -1,0 +1,29 @@
+"""Jobs: the monthly checks (partitioned), the reference, and retraining."""
+
+from dagster import AssetSelection, define_asset_job
+
+from drift_assets.assets import (
+    current_data,
+    data_quality_report,
+    drift_report,
+    reference_table,
+    trained_model,
+)
+from drift_assets.partitions import monthly_partitions
+
+monthly_drift_job = define_asset_job(
+    "monthly_drift_job",
+    selection=AssetSelection.assets(current_data, data_quality_report, drift_report),
+    partitions_def=monthly_partitions,
+    description="Load one month, check its quality and its drift against the reference.",
+)
+reference_job = define_asset_job(
+    "reference_job",
+    selection=AssetSelection.assets(reference_table),
+    description="Rebuild the reference table from the configured reference months.",
+)
+training_job = define_asset_job(
+    "training_job",
+    selection=AssetSelection.assets(trained_model),
+    description="Retrain the demand model and store it as a new version.",
+)

@@ -1,0 +1,1 @@
+"""Plain helpers with no Dagster imports: schema, data generation, loading, quality, training."""

@@ -1,0 +1,50 @@
+"""Where monthly data comes from: the generator (offline default) or a real file or URL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+
+import pandas as pd
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from drift_assets.lib import generator, source
+
+
+class DataSource(ConfigurableResource, ABC):
+    """Gives the rows of one month, conformed to the bike-sharing schema."""
+
+    @abstractmethod
+    def load_month(self, month: str | dt.date) -> pd.DataFrame: ...
+
+    @abstractmethod
+    def describe(self) -> str:
+        """A short human name of the source for metadata."""
+
+
+class GeneratedSource(DataSource):
+    """Realistic generated data, deterministic for the seed."""
+
+    seed: int = 0
+    rows_per_day: int = Field(default=1, description="rows a day (stations or hours); 1 = daily")
+
+    def load_month(self, month: str | dt.date) -> pd.DataFrame:
+        frame = generator.generate_month(month, seed=self.seed, rows_per_day=self.rows_per_day)
+        return source.conform(frame, self.describe(), unique_days=self.rows_per_day == 1)
+
+    def describe(self) -> str:
+        return f"generated (seed {self.seed}, {self.rows_per_day} row(s) a day)"
+
+
+class FileSource(DataSource):
+    """A CSV or Parquet table at a path or URL; '{month}' in it names one file a month."""
+
+    location: str = Field(description="path or URL of a CSV or Parquet file")
+    unique_days: bool = Field(default=True, description="one row a day: a repeated day is an error")
+
+    def load_month(self, month: str | dt.date) -> pd.DataFrame:
+        return source.load_month(self.location, month, unique_days=self.unique_days)
+
+    def describe(self) -> str:
+        return self.location

@@ -1,0 +1,127 @@
+"""The warehouse: tables ``reference`` and ``current`` behind one SQLAlchemy URL.
+
+SQLite (a file in the local data folder) is the embedded default; PostgreSQL is the production
+choice. Writing a month deletes that month's rows and inserts the new ones in one transaction, so a
+re-run replaces the month and a failure leaves the table as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import pandas as pd
+import sqlalchemy as sa
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from drift_assets.lib.schema import COLUMNS, DATE_COLUMN, month_start, next_month
+
+_TYPES = {"int": sa.BigInteger, "float": sa.Float, "date": sa.Date}
+METADATA = sa.MetaData()
+
+
+def _table(name: str) -> sa.Table:
+    columns = [sa.Column(c, _TYPES[k](), nullable=c not in ("instant", DATE_COLUMN))
+               for c, k in COLUMNS.items()]
+    return sa.Table(name, METADATA, *columns, sa.Index(f"ix_{name}_{DATE_COLUMN}", DATE_COLUMN))
+
+
+REFERENCE = _table("reference")
+CURRENT = _table("current")
+
+
+@lru_cache(maxsize=None)
+def _engine(url: str) -> sa.Engine:
+    engine = sa.create_engine(url, future=True)
+    METADATA.create_all(engine, checkfirst=True)
+    return engine
+
+
+def typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The schema's types on a frame read back from SQL (drivers differ in what they return)."""
+    out = pd.DataFrame(index=frame.index)
+    for column, kind in COLUMNS.items():
+        values = frame[column]
+        if kind == "date":
+            out[column] = pd.to_datetime(values).dt.date
+        elif kind == "int":
+            out[column] = pd.to_numeric(values).astype("Int64")
+        else:
+            out[column] = pd.to_numeric(values).astype("float64")
+    return out
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    columns = frame[list(COLUMNS)].astype(object)
+    return columns.where(columns.notna(), None).to_dict("records")
+
+
+class Warehouse(ConfigurableResource):
+    """Reference and monthly current data in a SQL database."""
+
+    url: str = Field(description="SQLAlchemy URL, e.g. sqlite:///data/warehouse.db or postgresql://…")
+
+    @property
+    def engine(self) -> sa.Engine:
+        return _engine(self.url)
+
+    def dispose(self) -> None:
+        """Close pooled connections (tests drop their databases afterwards)."""
+        self.engine.dispose()
+        _engine.cache_clear()
+
+    def _insert(self, conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> None:
+        if len(frame):
+            conn.execute(table.insert(), _records(frame))
+
+    def replace_reference(self, frame: pd.DataFrame) -> int:
+        """Replace the whole reference table with ``frame``; returns the rows written."""
+        with self.engine.begin() as conn:
+            conn.execute(REFERENCE.delete())
+            self._insert(conn, REFERENCE, frame)
+        return len(frame)
+
+    def replace_month(self, month: str | dt.date, frame: pd.DataFrame) -> int:
+        """Replace one month of ``current`` with ``frame`` atomically; returns the rows written."""
+        first = month_start(month)
+        days = frame[DATE_COLUMN]
+        if len(frame) and not ((days >= first) & (days < next_month(first))).all():
+            raise ValueError(f"rows outside {first:%Y-%m} given for that month")
+        with self.engine.begin() as conn:
+            conn.execute(CURRENT.delete().where(self._in_month(CURRENT, first)))
+            self._insert(conn, CURRENT, frame)
+        return len(frame)
+
+    @staticmethod
+    def _in_month(table: sa.Table, first: dt.date):
+        day = table.c[DATE_COLUMN]
+        return sa.and_(day >= first, day < next_month(first))
+
+    def _read(self, query) -> pd.DataFrame:
+        return typed(self._read_raw(query))
+
+    def read_reference(self) -> pd.DataFrame:
+        return self._read(sa.select(REFERENCE).order_by(REFERENCE.c[DATE_COLUMN], REFERENCE.c.instant))
+
+    def read_month(self, month: str | dt.date) -> pd.DataFrame:
+        first = month_start(month)
+        query = sa.select(CURRENT).where(self._in_month(CURRENT, first))
+        return self._read(query.order_by(CURRENT.c[DATE_COLUMN], CURRENT.c.instant))
+
+    def read_current(self, until: str | dt.date | None = None) -> pd.DataFrame:
+        """All current rows, or those of the months up to and including ``until``."""
+        query = sa.select(CURRENT)
+        if until is not None:
+            query = query.where(CURRENT.c[DATE_COLUMN] < next_month(month_start(until)))
+        return self._read(query.order_by(CURRENT.c[DATE_COLUMN], CURRENT.c.instant))
+
+    def month_counts(self) -> dict[str, int]:
+        """Rows of ``current`` per month, 'YYYY-MM' -> rows."""
+        frame = self._read_raw(sa.select(CURRENT.c[DATE_COLUMN]))
+        months = pd.to_datetime(frame[DATE_COLUMN]).dt.strftime("%Y-%m")
+        return {str(k): int(v) for k, v in months.value_counts().sort_index().items()}
+
+    def _read_raw(self, query) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            return pd.read_sql(query, conn)

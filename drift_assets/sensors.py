@@ -1,0 +1,90 @@
+"""The drift sensor: new drift reports with drift become one retrain per tick."""
+
+from __future__ import annotations
+
+from dagster import (
+    AssetKey,
+    AssetRecordsFilter,
+    DefaultSensorStatus,
+    RunRequest,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    sensor,
+)
+
+from drift_assets.jobs import training_job
+
+DRIFT_REPORT = AssetKey("drift_report")
+PAGE = 1000
+
+
+def _value(metadata, key, default=None):
+    entry = metadata.get(key)
+    return default if entry is None else entry.value
+
+
+def new_reports(context: SensorEvaluationContext) -> tuple[dict[str, dict], int | None]:
+    """The newest materialization per month since the cursor, and the last storage id seen."""
+    after = int(context.cursor) if context.cursor else None
+    latest: dict[str, dict] = {}
+    last = after
+    while True:
+        page = context.instance.fetch_materializations(
+            AssetRecordsFilter(asset_key=DRIFT_REPORT, after_storage_id=last),
+            limit=PAGE,
+            ascending=True,
+        )
+        for record in page.records:
+            event = record.asset_materialization
+            metadata = event.metadata
+            latest[event.partition] = {
+                "month": (event.partition or "")[:7],
+                "drift": bool(_value(metadata, "drift_detected", False)),
+                "share": float(_value(metadata, "drift_share", 0.0)),
+                "threshold": float(_value(metadata, "drift_share_threshold", 0.5)),
+                "columns": _value(metadata, "drifted_columns", ""),
+                "report": _value(metadata, "report", ""),
+            }
+            last = record.storage_id
+        if len(page.records) < PAGE:
+            return latest, last
+
+
+@sensor(
+    job=training_job,
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Retrains the model once per tick when new drift reports show dataset drift.",
+)
+def drift_sensor(context: SensorEvaluationContext):
+    """Each drift_report materialization is looked at once (the cursor is its storage id); all the
+    drifted months found in one tick, a backfill's for example, make one retrain request whose
+    run sends one summary notification."""
+    reports, last = new_reports(context)
+    if not reports:
+        return SkipReason(f"no new drift_report materialization after storage id {context.cursor}")
+    drifted = sorted((r for r in reports.values() if r["drift"]), key=lambda r: r["month"])
+    if not drifted:
+        worst = max(reports.values(), key=lambda r: r["share"])
+        context.update_cursor(str(last))
+        return SkipReason(
+            f"{len(reports)} new report(s), none drifted: highest drift share "
+            f"{worst['share']:.2f} ({worst['month']}) < threshold {worst['threshold']:.2f}"
+        )
+    summary = [
+        f"{r['month']}: share {r['share']:.2f} >= {r['threshold']:.2f}; columns {r['columns']}"
+        for r in drifted
+    ]
+    config = {
+        "reason": "drift",
+        "drift_months": [r["month"] for r in drifted],
+        "drift_summary": summary,
+        "report": str(drifted[-1]["report"]),
+    }
+    request = RunRequest(
+        run_key=f"retrain-after-{last}",
+        run_config={"ops": {"trained_model": {"config": config}}},
+        tags={"drift_assets/drift_months": ",".join(config["drift_months"])},
+    )
+    return SensorResult(run_requests=[request], cursor=str(last))

@@ -1,0 +1,27 @@
+"""Shared fixtures: a private data folder and a temporary Dagster instance per test."""
+
+from __future__ import annotations
+
+import pytest
+from dagster import DagsterInstance
+
+from drift_assets.resources import build_resources
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    """The environment of an embedded-default deployment whose data folder is the test's own."""
+    return {"DRIFT_DATA_DIR": str(tmp_path / "data")}
+
+
+@pytest.fixture
+def resources(env) -> dict:
+    built = build_resources(env)
+    yield built
+    built["warehouse"].dispose()
+
+
+@pytest.fixture
+def instance(tmp_path):
+    with DagsterInstance.ephemeral(tempdir=str(tmp_path / "dagster_home")) as inst:
+        yield inst
