@@ -15,6 +15,8 @@ from drift_assets.lib.schema import DEFAULT_DRIFT_FEATURES, month_label
 from drift_assets.lib.source import SourceError, read_table
 
 SENSOR_CURSOR_KEY = "drift_assets/cli/drift_sensor_cursor"
+# Runs log at WARNING on the terminal; every event is still in the instance for the UI.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def _dagster_home() -> Path:
@@ -25,12 +27,22 @@ def _dagster_home() -> Path:
         os.environ["DAGSTER_HOME"] = str(data_dir() / "dagster_home")
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():  # the embedded default: SQLite storage in this folder
+        config.write_text("telemetry:\n  enabled: false\n")
     return home
 
 
 def _metadata(result, node: str) -> dict:
     events = result.asset_materializations_for_node(node)
     return {k: v.value for k, v in events[-1].metadata.items()} if events else {}
+
+
+def _finding(evaluation) -> str:
+    """'value_ranges: temp, atemp' for a failed check; ERROR checks are marked with '!'."""
+    columns = evaluation.metadata.get("columns")
+    mark = "!" if evaluation.severity.value == "ERROR" else ""
+    return f"{mark}{evaluation.check_name}: {columns.value if columns else ''}"
 
 
 def run_backfill(first: str, last: str, out=sys.stdout) -> list[dict]:
@@ -43,13 +55,14 @@ def run_backfill(first: str, last: str, out=sys.stdout) -> list[dict]:
     from drift_assets.sensors import drift_sensor
 
     instance = DagsterInstance.get()
-    defs.resolve_job_def("reference_job").execute_in_process(instance=instance)
+    defs.resolve_job_def("reference_job").execute_in_process(instance=instance, run_config=QUIET)
     monthly = defs.resolve_job_def("monthly_drift_job")
     rows = []
     for first_day in months_between(first, last):
         month = month_label(first_day)
         result = monthly.execute_in_process(
-            partition_key=first_day.isoformat(), instance=instance, raise_on_error=False
+            partition_key=first_day.isoformat(), instance=instance, raise_on_error=False,
+            run_config=QUIET,
         )
         ingest, drift = _metadata(result, "current_data"), _metadata(result, "drift_report")
         checks = [e for e in result.get_asset_check_evaluations() if not e.passed]
@@ -57,7 +70,7 @@ def run_backfill(first: str, last: str, out=sys.stdout) -> list[dict]:
         rows.append({
             "month": month,
             "rows": ingest.get("dagster/row_count"),
-            "quality": "; ".join(e.description or e.check_name for e in checks) or "ok",
+            "quality": "; ".join(_finding(e) for e in checks) or "ok",
             "drift_share": drift.get("drift_share"),
             "drift": drift.get("drift_detected"),
             "action": "failed: " + failure.step_failure_data.error.message.strip().split("\n")[0]
@@ -72,7 +85,7 @@ def run_backfill(first: str, last: str, out=sys.stdout) -> list[dict]:
         tags = {**request.tags, "dagster/run_key": request.run_key,
                 "dagster/sensor_name": drift_sensor.name}
         result = training.execute_in_process(
-            run_config=request.run_config, tags=tags, instance=instance
+            run_config={**request.run_config, **QUIET}, tags=tags, instance=instance
         )
         version = _metadata(result, "trained_model").get("version")
         for row in rows:

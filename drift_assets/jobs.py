@@ -9,12 +9,10 @@ from drift_assets.assets import (
     reference_table,
     trained_model,
 )
-from drift_assets.partitions import monthly_partitions
 
 monthly_drift_job = define_asset_job(
     "monthly_drift_job",
     selection=AssetSelection.assets(current_data, data_quality_report, drift_report),
-    partitions_def=monthly_partitions,
     description="Load one month, check its quality and its drift against the reference.",
 )
 reference_job = define_asset_job(

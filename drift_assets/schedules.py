@@ -20,7 +20,8 @@ def weekly_drift_schedule(context: ScheduleEvaluationContext):
     """Request the partition of the month that holds the scheduled time, once per tick."""
     scheduled = context.scheduled_execution_time
     month = scheduled.strftime("%Y-%m-01")
-    keys = monthly_partitions.get_partition_keys(dynamic_partitions_store=context.instance)
+    keys = monthly_partitions.get_partition_keys(current_time=scheduled)
     if month not in keys:
-        return SkipReason(f"month {month} is not a partition (partitions start {keys[0]})")
+        first = monthly_partitions.start.strftime("%Y-%m-%d")
+        return SkipReason(f"month {month} is not a partition (partitions start {first})")
     return RunRequest(partition_key=month, run_key=f"{month}@{scheduled:%Y-%m-%dT%H:%M}")

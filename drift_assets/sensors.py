@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from dagster import (
     AssetKey,
     AssetRecordsFilter,
@@ -24,9 +26,16 @@ def _value(metadata, key, default=None):
     return default if entry is None else entry.value
 
 
-def new_reports(context: SensorEvaluationContext) -> tuple[dict[str, dict], int | None]:
-    """The newest materialization per month since the cursor, and the last storage id seen."""
-    after = int(context.cursor) if context.cursor else None
+def read_cursor(cursor: str | None) -> tuple[int | None, set[str]]:
+    """(last storage id seen, months already alerted that still drift)."""
+    if not cursor:
+        return None, set()
+    state = json.loads(cursor)
+    return state["after"], set(state["drifting"])
+
+
+def new_reports(after: int | None, context: SensorEvaluationContext) -> tuple[dict, int | None]:
+    """The newest materialization per month since ``after``, and the last storage id seen."""
     latest: dict[str, dict] = {}
     last = after
     while True:
@@ -58,16 +67,27 @@ def new_reports(context: SensorEvaluationContext) -> tuple[dict[str, dict], int 
     description="Retrains the model once per tick when new drift reports show dataset drift.",
 )
 def drift_sensor(context: SensorEvaluationContext):
-    """Each drift_report materialization is looked at once (the cursor is its storage id); all the
-    drifted months found in one tick, a backfill's for example, make one retrain request whose
-    run sends one summary notification."""
-    reports, last = new_reports(context)
+    """Each drift_report materialization is looked at once (the cursor holds its storage id);
+    all the newly drifted months found in one tick, a backfill's for example, make one retrain
+    request whose run sends one summary notification. A month re-materialized with the drift
+    already alerted does not alert again until it has come back below the threshold."""
+    after, drifting = read_cursor(context.cursor)
+    reports, last = new_reports(after, context)
     if not reports:
-        return SkipReason(f"no new drift_report materialization after storage id {context.cursor}")
-    drifted = sorted((r for r in reports.values() if r["drift"]), key=lambda r: r["month"])
+        return SkipReason(f"no new drift_report materialization after storage id {after}")
+    for report in reports.values():
+        if not report["drift"]:
+            drifting.discard(report["month"])
+    drifted = sorted((r for r in reports.values() if r["drift"] and r["month"] not in drifting),
+                     key=lambda r: r["month"])
+    drifting |= {r["month"] for r in reports.values() if r["drift"]}
+    cursor = json.dumps({"after": last, "drifting": sorted(drifting)})
     if not drifted:
         worst = max(reports.values(), key=lambda r: r["share"])
-        context.update_cursor(str(last))
+        context.update_cursor(cursor)
+        if worst["drift"]:
+            return SkipReason(f"{len(reports)} new report(s): the drift in "
+                              f"{', '.join(sorted(drifting))} was already alerted")
         return SkipReason(
             f"{len(reports)} new report(s), none drifted: highest drift share "
             f"{worst['share']:.2f} ({worst['month']}) < threshold {worst['threshold']:.2f}"
@@ -87,4 +107,4 @@ def drift_sensor(context: SensorEvaluationContext):
         run_config={"ops": {"trained_model": {"config": config}}},
         tags={"drift_assets/drift_months": ",".join(config["drift_months"])},
     )
-    return SensorResult(run_requests=[request], cursor=str(last))
+    return SensorResult(run_requests=[request], cursor=cursor)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from dagster import DagsterInstance
+from dagster import instance_for_test
 
 from drift_assets.resources import build_resources
 
@@ -23,5 +23,7 @@ def resources(env) -> dict:
 
 @pytest.fixture
 def instance(tmp_path):
-    with DagsterInstance.ephemeral(tempdir=str(tmp_path / "dagster_home")) as inst:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with instance_for_test(temp_dir=str(home)) as inst:
         yield inst

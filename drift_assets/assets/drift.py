@@ -1,6 +1,5 @@
 """Drift: each month against the reference, with Evidently's DataDriftPreset semantics."""
 
-from __future__ import annotations
 
 from pathlib import Path
 
@@ -60,8 +59,8 @@ def drift_report(
     month = context.partition_key
     reference = warehouse.read_reference()
     current = warehouse.read_month(month)
-    latest = context.instance.get_latest_materialization_event(reference_table.key)
-    version = (warehouse.url, latest.storage_id if latest else None, tuple(settings.features))
+    latest = context.instance.fetch_materializations(reference_table.key, limit=1).records
+    version = (warehouse.url, latest[0].storage_id if latest else None, tuple(settings.features))
     result = detect_drift(
         _profile(version, reference, settings.features),
         current,

@@ -1,6 +1,5 @@
 """Ingest: the reference table (the baseline) and each month's current data."""
 
-from __future__ import annotations
 
 import pandas as pd
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset

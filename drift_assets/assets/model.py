@@ -1,6 +1,5 @@
 """Model: the demand model retrained on the reference plus all current data so far."""
 
-from __future__ import annotations
 
 import datetime as dt
 import io

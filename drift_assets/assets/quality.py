@@ -1,6 +1,5 @@
 """Quality: a per-column profile of each month and the rules, reported as asset checks."""
 
-from __future__ import annotations
 
 from dagster import (
     AssetCheckResult,

@@ -26,10 +26,10 @@ LAST_DAY = dt.date(2012, 12, 31)
 # Monthly climate of the public table (Jan..Dec): normalised temperature, humidity and wind.
 _TEMP = np.array([0.24, 0.30, 0.39, 0.47, 0.59, 0.70, 0.76, 0.71, 0.64, 0.50, 0.37, 0.32])
 _HUM = np.array([0.58, 0.57, 0.59, 0.59, 0.69, 0.58, 0.60, 0.64, 0.71, 0.72, 0.64, 0.67])
-_WIND = np.array([0.21, 0.23, 0.23, 0.23, 0.18, 0.19, 0.17, 0.17, 0.17, 0.17, 0.19, 0.18])
+_WIND = np.array([0.22, 0.23, 0.23, 0.23, 0.18, 0.19, 0.17, 0.17, 0.17, 0.17, 0.19, 0.18])
 # Weather situation 1 clear, 2 mist, 3 light rain or snow; the public table has no 4.
 _WEATHER_P = np.array([0.633, 0.338, 0.029])
-_WEATHER_STAY = 0.55  # weather persists from one day to the next
+_WEATHER_STAY = 0.45  # weather persists from one day to the next
 
 
 def _season(days: pd.DatetimeIndex) -> np.ndarray:
@@ -75,13 +75,13 @@ def generate_month(month: str | dt.date, seed: int = 0, rows_per_day: int = 1) -
     anomaly = np.empty(n)
     anomaly[0] = rng.normal(0, 0.07)
     for i in range(1, n):
-        anomaly[i] = 0.75 * anomaly[i - 1] + rng.normal(0, 0.046)
+        anomaly[i] = 0.5 * anomaly[i - 1] + rng.normal(0, 0.06)
     progress = (days.day.to_numpy() - 1) / n  # blend towards next month's mean within the month
     temp_mean = _TEMP[m] + (_TEMP[(m + 1) % 12] - _TEMP[m]) * (progress - 0.5) * 0.5
     temp = np.clip(temp_mean + anomaly - 0.02 * (weathersit - 1), 0.059, 0.862)
     atemp = np.clip(0.89 * temp + 0.033 + rng.normal(0, 0.012, n), 0.079, 0.841)
     hum = np.clip(_HUM[m] - 0.035 + 0.09 * (weathersit - 1) + rng.normal(0, 0.11, n), 0.0, 0.973)
-    windspeed = np.clip(rng.gamma(6.0, _WIND[m] / 6.0, n), 0.022, 0.507)
+    windspeed = np.clip(rng.gamma(12.0, _WIND[m] / 12.0, n), 0.022, 0.507)
 
     # Demand: warm (not hot), dry, calm days; commuters on working days, leisure at weekends;
     # the scheme grew about 64% from 2011 to 2012 and more slowly after.

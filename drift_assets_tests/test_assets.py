@@ -1,0 +1,135 @@
+"""The graph materialized on a temporary instance with the embedded defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from dagster import AssetKey, materialize
+
+from drift_assets.assets import ALL_ASSETS, current_data, data_quality_report, drift_report
+from drift_assets.assets import reference_table, trained_model
+from drift_assets.lib.schema import DEFAULT_DRIFT_FEATURES
+
+MONTHLY = [reference_table, current_data, data_quality_report, drift_report]
+
+
+def _run_month(month, resources, instance, assets=MONTHLY, **kwargs):
+    selection = [a for a in assets if a is not reference_table]
+    return materialize(assets, selection=selection, partition_key=f"{month}-01",
+                       resources=resources, instance=instance, **kwargs)
+
+
+def _metadata(result, node):
+    return {k: v.value for k, v in result.asset_materializations_for_node(node)[-1].metadata.items()}
+
+
+@pytest.fixture
+def reference(resources, instance):
+    materialize([reference_table], resources=resources, instance=instance)
+
+
+def test_reference_table_holds_the_reference_months(resources, instance):
+    result = materialize([reference_table], resources=resources, instance=instance)
+    metadata = _metadata(result, "reference_table")
+    assert metadata["dagster/row_count"] == 31 and metadata["reference_months"] == "2011-01"
+    assert len(resources["warehouse"].read_reference()) == 31
+
+
+def test_a_month_materialized_three_times_has_its_rows_once(resources, instance, reference):
+    for _ in range(3):
+        _run_month("2011-03", resources, instance, assets=[reference_table, current_data])
+    _run_month("2011-04", resources, instance, assets=[reference_table, current_data])
+    assert resources["warehouse"].month_counts() == {"2011-03": 31, "2011-04": 30}
+
+
+def test_january_reference_against_july_drifts(resources, instance, reference):
+    result = _run_month("2011-07", resources, instance)
+    assert result.success
+    drift = _metadata(result, "drift_report")
+    assert drift["drift_detected"] is True
+    assert drift["drift_share"] >= 0.5
+    assert "temp" in drift["drifted_columns"] and "atemp" in drift["drifted_columns"]
+    rows = {r.data["column"]: r.data for r in drift["columns"].records}
+    assert set(rows) == set(DEFAULT_DRIFT_FEATURES)
+    assert rows["temp"]["method"] == "ks" and rows["temp"]["drifted"] is True
+    assert rows["temp"]["score"] < rows["temp"]["threshold"] == 0.05
+    assert rows["weathersit"]["method"] in ("chisquare", "z")
+    assert 0 < drift["psi/temp"] and 0 < drift["ks_statistic/temp"] <= 1
+    assert "psi/weathersit" not in drift  # PSI and K-S are for numeric features
+    html = Path(drift["report"])
+    assert html.name == "drift_2011-07.html" and html.stat().st_size > 10_000
+    assert "windspeed" in html.read_text()
+
+
+def test_two_samples_of_one_month_do_not_drift(env, instance):
+    from drift_assets.resources import build_resources
+
+    same = build_resources({**env, "DRIFT_REFERENCE_MONTHS": "2011-07"})
+    materialize([reference_table], resources=same, instance=instance)
+    other_seed = {**same, "source": same["source"].model_copy(update={"seed": 11})}
+    result = _run_month("2011-07", other_seed, instance)
+    drift = _metadata(result, "drift_report")
+    assert drift["drift_detected"] is False and drift["drift_share"] < 0.5
+    same["warehouse"].dispose()
+
+
+def test_quality_checks_show_as_asset_checks(resources, instance, reference):
+    result = _run_month("2011-07", resources, instance)
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert set(checks) == {"missing_values", "schema", "constant_columns", "value_ranges"}
+    assert checks["missing_values"].passed and checks["schema"].passed
+    assert not checks["value_ranges"].passed  # July is warmer than every January day
+    assert "temp" in checks["value_ranges"].metadata["columns"].value
+    quality = _metadata(result, "data_quality_report")
+    assert quality["passed"] is True and "| temp " in quality["profile"]
+
+
+def test_a_failed_quality_check_blocks_the_drift_check(resources, instance, reference, tmp_path):
+    from drift_assets.lib.generator import generate_month
+    from drift_assets.resources import FileSource
+
+    broken = generate_month("2011-05")
+    broken.loc[broken.index[::2], "hum"] = None
+    broken.to_csv(tmp_path / "2011-05.csv", index=False)
+    files = {**resources, "source": FileSource(location=str(tmp_path / "{month}.csv"))}
+    result = _run_month("2011-05", files, instance, raise_on_error=False)
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert not checks["missing_values"].passed
+    assert "hum: 52% missing" in checks["missing_values"].description
+    assert result.asset_materializations_for_node("drift_report") == []
+    assert instance.get_latest_materialization_event(AssetKey("drift_report")) is None
+
+
+def test_a_bad_file_fails_the_month_and_keeps_the_warehouse(resources, instance, reference,
+                                                            tmp_path):
+    from drift_assets.lib.generator import generate_month
+    from drift_assets.resources import FileSource
+
+    _run_month("2011-05", resources, instance, assets=[reference_table, current_data])
+    before = resources["warehouse"].read_month("2011-05")
+    generate_month("2011-05").drop(columns=["temp"]).to_csv(tmp_path / "2011-05.csv", index=False)
+    files = {**resources, "source": FileSource(location=str(tmp_path / "{month}.csv"))}
+    result = _run_month("2011-05", files, instance, raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data
+    assert "missing required column(s): temp" in failure.user_failure_data.description
+    assert failure.user_failure_data.metadata["file"].value.endswith("2011-05.csv")
+    assert resources["warehouse"].read_month("2011-05").equals(before)
+
+
+def test_trained_model_is_stored_as_a_new_version(resources, instance, reference):
+    for month in ("2011-02", "2011-03", "2011-04"):
+        _run_month(month, resources, instance, assets=[reference_table, current_data])
+    first = materialize(ALL_ASSETS, selection=[trained_model], resources=resources,
+                        instance=instance)
+    second = materialize(ALL_ASSETS, selection=[trained_model], resources=resources,
+                         instance=instance)
+    one, two = _metadata(first, "trained_model"), _metadata(second, "trained_model")
+    assert (one["version"], two["version"]) == (1, 2)
+    assert one["train_rows"] + one["holdout_rows"] == 31 + 28 + 31 + 30
+    assert one["holdout_rmsle"] > 0 and one["alpha"] in (0.1, 1, 2, 3, 4, 10, 100)
+    store = resources["model_store"]
+    assert store.versions("bike_demand_ridge") == [1, 2]
+    assert store.metadata("bike_demand_ridge", 1)["sha256"] == one["sha256"]
+    assert Path(one["model_uri"]).is_file()
