@@ -78,7 +78,7 @@ def run_backfill(first: str, last: str, out=sys.stdout) -> list[dict]:
         })
     cursor = instance.run_storage.get_cursor_values({SENSOR_CURSOR_KEY}).get(SENSOR_CURSOR_KEY)
     tick = drift_sensor.evaluate_tick(
-        build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
+        build_sensor_context(instance=instance, cursor=cursor, resources=defs.resources)
     )
     training = defs.resolve_job_def("training_job")
     for request in tick.run_requests or []:
@@ -150,6 +150,44 @@ def run_detect(args) -> int:
     return 1 if result.dataset_drift else 0
 
 
+def run_models(args) -> int:
+    """``models list`` and ``models rollback [VERSION]`` on the configured registry and store."""
+    from dagster import build_resources as open_resources
+
+    from drift_assets.assets.model import load_model
+    from drift_assets.lib.alerts import Alert
+    from drift_assets.lib.registry import ModelRegistry
+    from drift_assets.resources import build_resources
+
+    with open_resources(build_resources()) as resources:
+        registry = ModelRegistry(resources.warehouse.engine)
+        if args.action == "list":
+            table = registry.table()
+            print(table.to_string(index=False) if len(table) else "no model registered yet")
+            return 0
+        current = registry.production()
+        target = registry.get(args.version) if args.version else registry.previous_production()
+        if target is None:
+            print("drift-assets models rollback: no earlier production version", file=sys.stderr)
+            return 2
+        try:
+            load_model(target, resources.model_store)  # refuses a file whose checksum differs
+        except (ValueError, OSError) as exc:
+            print(f"drift-assets models rollback: v{target.version} refused: {exc}",
+                  file=sys.stderr)
+            return 2
+        detail = f"by hand from v{current.version if current else '-'}"
+        if current is not None:
+            registry.record_event(current.version, "rolled_back", detail)
+        registry.promote(target.version, event="rolled_back_to", detail=detail)
+        resources.notifier.notify_safely(Alert(
+            title=f"Model rolled back to v{target.version} by hand", kind="rollback",
+            action=f"v{target.version} is production; "
+                   f"v{current.version if current else '-'} retired"))
+        print(f"v{target.version} is production (checksum {target.sha256[:12]} verified)")
+        return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="drift-assets", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -165,7 +203,15 @@ def main(argv: list[str] | None = None) -> int:
     detect.add_argument("--drift-share", type=float, default=0.5)
     detect.add_argument("--json", action="store_true", help="print the result as JSON")
     detect.add_argument("--html", help="write Evidently's HTML report here")
+    models = commands.add_parser("models", help="the model registry")
+    actions = models.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="every version with its status and scores")
+    rollback = actions.add_parser("rollback", help="make an earlier version production again")
+    rollback.add_argument("version", nargs="?", type=int,
+                          help="the version (default: the previous production one)")
     args = parser.parse_args(argv)
+    if args.command == "models":
+        return run_models(args)
     if args.command == "backfill":
         run_backfill(args.first, args.last)
         return 0

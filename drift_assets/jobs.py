@@ -6,14 +6,17 @@ from drift_assets.assets import (
     current_data,
     data_quality_report,
     drift_report,
+    model_performance,
     reference_table,
     trained_model,
 )
 
 monthly_drift_job = define_asset_job(
     "monthly_drift_job",
-    selection=AssetSelection.assets(current_data, data_quality_report, drift_report),
-    description="Load one month, check its quality and its drift against the reference.",
+    selection=AssetSelection.assets(
+        current_data, data_quality_report, drift_report, model_performance
+    ),
+    description="Load one month, check its quality, its drift and the production model's error.",
 )
 reference_job = define_asset_job(
     "reference_job",

@@ -1,7 +1,12 @@
 """The weekly schedule: every Monday at 11:00, check the month in progress."""
 
-from dagster import RunRequest, ScheduleEvaluationContext, SkipReason, schedule
-from dagster import DefaultScheduleStatus
+from dagster import (
+    DefaultScheduleStatus,
+    RunRequest,
+    ScheduleEvaluationContext,
+    SkipReason,
+    schedule,
+)
 
 from drift_assets.jobs import monthly_drift_job
 from drift_assets.partitions import monthly_partitions

@@ -1,110 +1,93 @@
-"""The drift sensor: new drift reports with drift become one retrain per tick."""
+"""The drift sensor: new drift reports become alerts and retrains, through the drift trigger."""
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 
 from dagster import (
     AssetKey,
-    AssetRecordsFilter,
     DefaultSensorStatus,
     RunRequest,
     SensorEvaluationContext,
     SensorResult,
-    SkipReason,
     sensor,
 )
 
+from drift_assets.history import materializations
 from drift_assets.jobs import training_job
+from drift_assets.lib.alerts import Alert
+from drift_assets.lib.trigger import Report, TriggerState, evaluate
+from drift_assets.resources import DriftSettings, Notifier
 
 DRIFT_REPORT = AssetKey("drift_report")
-PAGE = 1000
 
 
-def _value(metadata, key, default=None):
-    entry = metadata.get(key)
-    return default if entry is None else entry.value
+def _report(event) -> Report:
+    metadata = {k: v.value for k, v in event.metadata.items()}
+    table = metadata.get("columns")
+    drifted = [r.data for r in table.records if r.data.get("drifted")] if table else []
+    return Report(
+        month=(event.partition or "")[:7],
+        share=float(metadata.get("drift_share", 0.0)),
+        threshold=float(metadata.get("drift_share_threshold", 0.5)),
+        columns=[d["column"] for d in drifted] if table else
+        [c for c in str(metadata.get("drifted_columns", "")).split(", ") if c],
+        details=", ".join(f"{d['column']} ({d['method']} {d['score']:.4g}, threshold "
+                          f"{d['threshold']:g})" for d in drifted),
+        report=str(metadata.get("report", "")),
+    )
 
 
-def read_cursor(cursor: str | None) -> tuple[int | None, set[str]]:
-    """(last storage id seen, months already alerted that still drift)."""
-    if not cursor:
-        return None, set()
-    state = json.loads(cursor)
-    return state["after"], set(state["drifting"])
-
-
-def new_reports(after: int | None, context: SensorEvaluationContext) -> tuple[dict, int | None]:
+def new_reports(after: int | None, context: SensorEvaluationContext
+                ) -> tuple[list[Report], int | None]:
     """The newest materialization per month since ``after``, and the last storage id seen."""
-    latest: dict[str, dict] = {}
+    latest: dict[str, Report] = {}
     last = after
-    while True:
-        page = context.instance.fetch_materializations(
-            AssetRecordsFilter(asset_key=DRIFT_REPORT, after_storage_id=last),
-            limit=PAGE,
-            ascending=True,
-        )
-        for record in page.records:
-            event = record.asset_materialization
-            metadata = event.metadata
-            latest[event.partition] = {
-                "month": (event.partition or "")[:7],
-                "drift": bool(_value(metadata, "drift_detected", False)),
-                "share": float(_value(metadata, "drift_share", 0.0)),
-                "threshold": float(_value(metadata, "drift_share_threshold", 0.5)),
-                "columns": _value(metadata, "drifted_columns", ""),
-                "report": _value(metadata, "report", ""),
-            }
-            last = record.storage_id
-        if len(page.records) < PAGE:
-            return latest, last
+    for record in materializations(context.instance, DRIFT_REPORT, after):
+        report = _report(record.asset_materialization)
+        latest[report.month] = report
+        last = record.storage_id
+    return sorted(latest.values(), key=lambda r: r.month), last
 
 
 @sensor(
     job=training_job,
     minimum_interval_seconds=60,
     default_status=DefaultSensorStatus.RUNNING,
-    description="Retrains the model once per tick when new drift reports show dataset drift.",
+    description="Alerts and retrains the model when new drift reports cross the drift threshold.",
 )
-def drift_sensor(context: SensorEvaluationContext):
-    """Each drift_report materialization is looked at once (the cursor holds its storage id);
-    all the newly drifted months found in one tick, a backfill's for example, make one retrain
-    request whose run sends one summary notification. A month re-materialized with the drift
-    already alerted does not alert again until it has come back below the threshold."""
-    after, drifting = read_cursor(context.cursor)
-    reports, last = new_reports(after, context)
-    if not reports:
-        return SkipReason(f"no new drift_report materialization after storage id {after}")
-    for report in reports.values():
-        if not report["drift"]:
-            drifting.discard(report["month"])
-    drifted = sorted((r for r in reports.values() if r["drift"] and r["month"] not in drifting),
-                     key=lambda r: r["month"])
-    drifting |= {r["month"] for r in reports.values() if r["drift"]}
-    cursor = json.dumps({"after": last, "drifting": sorted(drifting)})
-    if not drifted:
-        worst = max(reports.values(), key=lambda r: r["share"])
-        context.update_cursor(cursor)
-        if worst["drift"]:
-            return SkipReason(f"{len(reports)} new report(s): the drift in "
-                              f"{', '.join(sorted(drifting))} was already alerted")
-        return SkipReason(
-            f"{len(reports)} new report(s), none drifted: highest drift share "
-            f"{worst['share']:.2f} ({worst['month']}) < threshold {worst['threshold']:.2f}"
+def drift_sensor(context: SensorEvaluationContext, settings: DriftSettings, notifier: Notifier):
+    """Each drift_report materialization is read once (the cursor holds its storage id). Months
+    whose drift share crosses the threshold (with hysteresis: not again while it stays above)
+    make one retrain request per tick, whose run sends one notification for all of them. During
+    the retrain cooldown the alert is sent at once and the retrain waits."""
+    state = TriggerState.loads(context.cursor)
+    reports, last = new_reports(state.after, context)
+    decision = evaluate(
+        state, reports, last, settings.drift_share,
+        dt.timedelta(hours=settings.retrain_cooldown_hours), dt.datetime.now(dt.UTC),
+    )
+    cursor = decision.state.dumps()
+    if decision.fired and not decision.retrain_months:
+        notifier.notify_safely(
+            Alert(title=f"Data drift in {', '.join(r.month for r in decision.fired)}",
+                  facts=[("drift", line) for line in decision.summary()]
+                  + [("changes", decision.changes)],
+                  action=decision.skip, link=decision.fired[-1].report),
+            context.log,
         )
-    summary = [
-        f"{r['month']}: share {r['share']:.2f} >= {r['threshold']:.2f}; columns {r['columns']}"
-        for r in drifted
-    ]
+    if not decision.retrain_months:
+        return SensorResult(skip_reason=decision.skip, cursor=cursor)
     config = {
         "reason": "drift",
-        "drift_months": [r["month"] for r in drifted],
-        "drift_summary": summary,
-        "report": str(drifted[-1]["report"]),
+        "drift_months": decision.retrain_months,
+        "drift_summary": decision.summary() + ([f"changes {decision.changes}"]
+                                               if decision.changes else []),
+        "report": decision.fired[-1].report if decision.fired else "",
     }
     request = RunRequest(
-        run_key=f"retrain-after-{last}",
+        run_key=f"retrain:{decision.state.after}:{','.join(decision.retrain_months)}",
         run_config={"ops": {"trained_model": {"config": config}}},
-        tags={"drift_assets/drift_months": ",".join(config["drift_months"])},
+        tags={"drift_assets/drift_months": ",".join(decision.retrain_months)},
     )
     return SensorResult(run_requests=[request], cursor=cursor)

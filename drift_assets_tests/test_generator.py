@@ -46,7 +46,8 @@ def test_many_rows_a_day():
 
 def test_months_between():
     months = months_between("2011-11", "2012-02")
-    assert [m.isoformat() for m in months] == ["2011-11-01", "2011-12-01", "2012-01-01", "2012-02-01"]
+    assert [m.isoformat() for m in months] == [
+        "2011-11-01", "2011-12-01", "2012-01-01", "2012-02-01"]
 
 
 def test_seasons_drift_and_samples_of_one_month_do_not():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 
 import pytest
 from dagster import (
@@ -33,59 +35,80 @@ def _report(instance: DagsterInstance, month: str, share: float, columns: str = 
     )
 
 
-def _tick(instance, cursor=None):
+def _tick(instance, resources, cursor=None):
     return drift_sensor.evaluate_tick(
-        build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
+        build_sensor_context(instance=instance, cursor=cursor, resources=resources)
     )
 
 
-def test_nothing_new_is_a_skip_that_says_so(instance):
-    tick = _tick(instance)
+def _config(request):
+    return request.run_config["ops"]["trained_model"]["config"]
+
+
+def test_nothing_new_is_a_skip_that_says_so(instance, resources):
+    tick = _tick(instance, resources)
     assert tick.run_requests == [] and "no new drift_report" in tick.skip_message
 
 
-def test_no_drift_skips_naming_share_and_threshold(instance):
+def test_no_drift_skips_naming_share_and_threshold(instance, resources):
     _report(instance, "2011-02", 0.2)
     _report(instance, "2011-03", 0.4)
-    tick = _tick(instance)
+    tick = _tick(instance, resources)
     assert tick.run_requests == []
     assert "0.40 (2011-03) < threshold 0.50" in tick.skip_message
     assert tick.cursor is not None
 
 
-def test_a_backfill_gives_one_retrain_and_each_report_triggers_once(instance):
+def test_a_backfill_gives_one_retrain_for_the_crossings(instance, resources):
     for month, share in [("2011-05", 0.6), ("2011-06", 0.2), ("2011-07", 0.8), ("2011-08", 1.0)]:
         _report(instance, month, share)
-    tick = _tick(instance)
+    tick = _tick(instance, resources)
     assert len(tick.run_requests) == 1
     request = tick.run_requests[0]
-    config = request.run_config["ops"]["trained_model"]["config"]
-    assert config["drift_months"] == ["2011-05", "2011-07", "2011-08"]
+    config = _config(request)
+    # May crosses; June re-arms; July crosses again; August stays above: no new crossing.
+    assert config["drift_months"] == ["2011-05", "2011-07"]
     assert config["reason"] == "drift"
-    assert config["report"] == "/reports/drift_2011-08.html"
-    assert any("2011-07: share 0.80 >= 0.50; columns temp, atemp" in s
+    assert config["report"] == "/reports/drift_2011-07.html"
+    assert any(s.startswith("2011-07: share 0.80 >= 0.50; columns temp, atemp")
                for s in config["drift_summary"])
-    assert request.run_key.startswith("retrain-after-")
-    again = _tick(instance, tick.cursor)
-    assert again.run_requests == []  # the cursor: each materialization triggers at most once
-    _report(instance, "2011-09", 0.6)
-    later = _tick(instance, tick.cursor)
-    assert [r.run_config["ops"]["trained_model"]["config"]["drift_months"]
-            for r in later.run_requests] == [["2011-09"]]
-    assert later.run_requests[0].run_key != request.run_key
+    again = _tick(instance, resources, tick.cursor)
+    assert again.run_requests == []  # the cursor: each materialization is read once
+    assert "no new drift_report" in again.skip_message
 
 
-def test_a_rematerialized_month_counts_with_its_latest_report(instance):
-    _report(instance, "2011-05", 0.8)
-    _report(instance, "2011-05", 0.2)
-    tick = _tick(instance)
-    assert tick.run_requests == []
+def test_hysteresis_stays_quiet_above_and_rearms_below(instance, resources):
+    _report(instance, "2011-07", 0.8)
+    first = _tick(instance, resources)
+    assert len(first.run_requests) == 1
+    _report(instance, "2011-08", 0.9)  # still above: quiet
+    _report(instance, "2011-07", 0.8)  # the alerted month re-materialized: quiet
+    quiet = _tick(instance, resources, first.cursor)
+    assert quiet.run_requests == [] and "stays above 0.50" in quiet.skip_message
+    assert not os.path.exists(resources["notifier"].outbox)  # the run notifies, not the sensor
+
+
+def test_drift_during_the_cooldown_alerts_now_and_retrains_later(instance, resources):
+    _report(instance, "2011-05", 0.7)
+    first = _tick(instance, resources)
+    _report(instance, "2011-06", 0.1)
+    _report(instance, "2011-07", 0.9)  # a new crossing within the 24 h cooldown
+    deferred = _tick(instance, resources, first.cursor)
+    assert deferred.run_requests == [] and "retrain deferred until" in deferred.skip_message
+    outbox = open(resources["notifier"].outbox).read().splitlines()
+    assert len(outbox) == 1 and "Data drift in 2011-07" in outbox[0]
+    state = json.loads(deferred.cursor)
+    assert state["pending"] == ["2011-07"]
+    state["last_retrain"] = "2000-01-01T00:00:00+00:00"  # the cooldown has passed
+    later = _tick(instance, resources, json.dumps(state))
+    assert [_config(r)["drift_months"] for r in later.run_requests] == [["2011-07"]]
+    assert later.run_requests[0].run_key != first.run_requests[0].run_key
 
 
 @pytest.mark.parametrize(
     ("when", "partition"),
-    [(dt.datetime(2011, 3, 7, 11, 0, tzinfo=dt.timezone.utc), "2011-03-01"),
-     (dt.datetime(2012, 12, 31, 11, 0, tzinfo=dt.timezone.utc), "2012-12-01")],
+    [(dt.datetime(2011, 3, 7, 11, 0, tzinfo=dt.UTC), "2011-03-01"),
+     (dt.datetime(2012, 12, 31, 11, 0, tzinfo=dt.UTC), "2012-12-01")],
 )
 def test_weekly_schedule_requests_the_month_in_progress(instance, when, partition):
     assert weekly_drift_schedule.cron_schedule == "0 11 * * MON"
@@ -99,22 +122,8 @@ def test_weekly_schedule_requests_the_month_in_progress(instance, when, partitio
 def test_schedule_skips_before_the_first_partition(instance):
     context = build_schedule_context(
         instance=instance,
-        scheduled_execution_time=dt.datetime(2010, 6, 7, 11, tzinfo=dt.timezone.utc),
+        scheduled_execution_time=dt.datetime(2010, 6, 7, 11, tzinfo=dt.UTC),
         repository_def=defs.get_repository_def(),
     )
     result = weekly_drift_schedule.evaluate_tick(context)
     assert result.run_requests == [] and "not a partition" in result.skip_message
-
-
-def test_a_drift_already_alerted_does_not_alert_again_until_it_clears(instance):
-    _report(instance, "2011-07", 0.8)
-    first = _tick(instance)
-    assert len(first.run_requests) == 1
-    _report(instance, "2011-07", 0.8)  # the month re-materialized, still drifting
-    repeat = _tick(instance, first.cursor)
-    assert repeat.run_requests == [] and "already alerted" in repeat.skip_message
-    _report(instance, "2011-07", 0.2)  # back below the threshold: re-armed
-    cleared = _tick(instance, repeat.cursor)
-    _report(instance, "2011-07", 0.9)
-    again = _tick(instance, cleared.cursor)
-    assert len(again.run_requests) == 1

@@ -1,4 +1,4 @@
-"""The loader: good files load with the schema's types; every bad file names file, column, problem."""
+"""The loader: good files load with the schema's types; a bad file names file, column, problem."""
 
 from __future__ import annotations
 
@@ -58,7 +58,8 @@ def test_loads_from_a_url(table):
 
 def test_labels_may_arrive_later(tmp_path):
     path = tmp_path / "unlabelled.csv"
-    generate_month("2011-04").drop(columns=["casual", "registered", "cnt"]).to_csv(path, index=False)
+    unlabelled = generate_month("2011-04").drop(columns=["casual", "registered", "cnt"])
+    unlabelled.to_csv(path, index=False)
     frame = load_month(str(path), "2011-04")
     assert frame["cnt"].isna().all() and len(frame) == 30
 

@@ -4,12 +4,22 @@
 from pathlib import Path
 
 import pandas as pd
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, TableColumn, asset
-from dagster import TableRecord, TableSchema
+from dagster import (
+    AssetExecutionContext,
+    MaterializeResult,
+    MetadataValue,
+    TableColumn,
+    TableRecord,
+    TableSchema,
+    asset,
+)
 
 from drift_assets.assets.ingest import current_data, reference_table
 from drift_assets.assets.quality import data_quality_report
 from drift_assets.engine import ReferenceProfile, build_profile, detect_drift, save_evidently_html
+from drift_assets.history import materializations
+from drift_assets.lib import charts
+from drift_assets.lib.lifecycle import crossings
 from drift_assets.lib.schema import month_label
 from drift_assets.partitions import monthly_partitions
 from drift_assets.resources import DriftSettings, Warehouse
@@ -86,6 +96,15 @@ def drift_report(
         )
         for c in result.columns
     ]
+    shares = {
+        record.asset_materialization.partition[:7]: float(
+            record.asset_materialization.metadata["drift_share"].value)
+        for record in materializations(context.instance, context.assets_def.key)
+    }
+    shares[month_label(month)] = float(result.share)
+    chart = charts.drift_chart(shares, settings.drift_share,
+                               crossings(shares, settings.drift_share),
+                               Path(settings.reports_dir) / "drift_share.png")
     per_column = {}
     for c in result.columns:
         if c.psi is not None:
@@ -104,6 +123,7 @@ def drift_report(
             **per_column,
             "report": MetadataValue.path(str(html.resolve())),
             "report_sampled": bool(rendered["sampled"]),
+            "drift_chart": MetadataValue.path(chart),
             "reference_rows": len(reference),
             "current_rows": len(current),
         }

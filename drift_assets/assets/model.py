@@ -1,16 +1,27 @@
-"""Model: the demand model retrained on the reference plus all current data so far."""
-
+"""Model: retraining behind a promotion gate, and monthly performance with automatic rollback."""
 
 import datetime as dt
 import io
+from pathlib import Path
 
 import joblib
 import pandas as pd
-from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    Config,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from drift_assets.assets.ingest import current_data, reference_table
+from drift_assets.lib import charts
 from drift_assets.lib.alerts import Alert
-from drift_assets.lib.training import ALPHAS, train
+from drift_assets.lib.lifecycle import error_threshold, promotion_gate
+from drift_assets.lib.registry import CANDIDATE, ModelRecord, ModelRegistry
+from drift_assets.lib.schema import DATE_COLUMN, month_label
+from drift_assets.lib.training import ALPHAS, evaluate, labelled, train
+from drift_assets.partitions import monthly_partitions
 from drift_assets.resources import DriftSettings, ModelStore, Notifier, Warehouse
 
 MODEL_NAME = "bike_demand_ridge"
@@ -23,6 +34,12 @@ class TrainingConfig(Config):
     drift_months: list[str] = []
     drift_summary: list[str] = []  # one line per drifted month, for the notification
     report: str = ""
+    alphas: list[float] = list(ALPHAS)  # the grid searched; narrower only for experiments
+
+
+def load_model(record: ModelRecord, store: ModelStore):
+    """Unpickle a registered version after checking its bytes against the registry's SHA-256."""
+    return joblib.load(io.BytesIO(store.load(record.name, record.version, sha256=record.sha256)))
 
 
 @asset(
@@ -40,40 +57,72 @@ def trained_model(
 ) -> MaterializeResult:
     """Ridge regression on a log1p target, alpha chosen by grid search over 0.1..100 scored by
     RMSLE (lower is better), trained on the reference plus all current data so far and scored on
-    the newest rows in time. Stored as a new version in the model store, never overwriting one."""
+    the newest rows in time. Stored as a new version (never overwriting one) and recorded in the
+    model registry; it becomes production only if it is no worse than the production model on the
+    same holdout."""
     frame = pd.concat([warehouse.read_reference(), warehouse.read_current()], ignore_index=True)
-    frame = frame.drop_duplicates(subset=["dteday", "instant"])
-    result = train(frame, holdout_share=settings.holdout_share)
+    frame = frame.drop_duplicates(subset=[DATE_COLUMN, "instant"])
+    result = train(frame, holdout_share=settings.holdout_share, alphas=config.alphas)
+    registry = ModelRegistry(warehouse.engine)
+    production = registry.production()
+    production_rmsle = None
+    if production is not None:
+        holdout = labelled(frame)
+        holdout = holdout[holdout[DATE_COLUMN] >= result.holdout_start]
+        production_rmsle = evaluate(load_model(production, model_store), holdout)["rmsle"]
+    decision = promotion_gate(result.holdout_rmsle, production_rmsle, settings.promotion_tolerance)
+
     buffer = io.BytesIO()
     joblib.dump(result.model.best_estimator_, buffer)
+    params = {"alpha": result.best_alpha, "alpha_grid": list(config.alphas),
+              "cv_rmsle": result.cv_rmsle, "train_rows": result.train_rows,
+              "holdout_rows": result.holdout_rows, "run_id": context.run.run_id}
     stored = model_store.save(
         MODEL_NAME,
         buffer.getvalue(),
-        {
-            "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-            "alpha": result.best_alpha,
-            "cv_rmsle": result.cv_rmsle,
-            "holdout_rmsle": result.holdout_rmsle,
-            "holdout_mae": result.holdout_mae,
-            "window_start": str(result.window_start),
-            "window_end": str(result.window_end),
-            "holdout_start": str(result.holdout_start),
-            "train_rows": result.train_rows,
-            "holdout_rows": result.holdout_rows,
-            "reason": config.reason,
-            "run_id": context.run.run_id,
-        },
+        {**params, "holdout_rmsle": result.holdout_rmsle, "holdout_mae": result.holdout_mae,
+         "window_start": str(result.window_start), "window_end": str(result.window_end),
+         "holdout_start": str(result.holdout_start), "reason": config.reason},
     )
-    context.log.info(f"stored {MODEL_NAME} v{stored.version} at {stored.uri}")
-    if config.reason != "manual":
-        _notify(context, notifier, config, stored.version, stored.uri, result.holdout_rmsle)
+    registry.register(
+        ModelRecord(
+            version=stored.version, name=MODEL_NAME, created_at=dt.datetime.now(dt.UTC),
+            holdout_rmsle=result.holdout_rmsle, holdout_mae=result.holdout_mae,
+            sha256=stored.sha256, storage_key=stored.key, uri=stored.uri, status=CANDIDATE,
+            params=params, window_start=result.window_start, window_end=result.window_end,
+            holdout_start=result.holdout_start, reason=config.reason,
+        ),
+        event_detail=f"trained ({config.reason})",
+    )
+    if decision.promote:
+        registry.promote(stored.version, detail=decision.reason)
+    else:
+        registry.record_event(stored.version, "refused", decision.reason)
+    status = "production" if decision.promote else "candidate"
+    context.log.info(f"{MODEL_NAME} v{stored.version} stored at {stored.uri}: {status}; "
+                     f"{decision.reason}")
+
+    action = (f"retrained {MODEL_NAME} v{stored.version}, now {status}: {decision.reason}. "
+              f"Stored at {stored.uri}")
+    if config.reason == "drift":
+        title = f"Data drift in {', '.join(config.drift_months)}: model retrained"
+    else:
+        title = f"Model {MODEL_NAME} v{stored.version} trained ({config.reason})"
+    notifier.notify_safely(
+        Alert(title=title, facts=[("drift", line) for line in config.drift_summary],
+              action=action, link=config.report, kind="model"),
+        context.log,
+    )
     return MaterializeResult(
         metadata={
             "version": stored.version,
+            "status": status,
+            "gate": decision.reason,
+            "production_rmsle_on_holdout": production_rmsle,
             "model_uri": MetadataValue.path(stored.uri),
             "sha256": stored.sha256,
             "alpha": result.best_alpha,
-            "alpha_grid": ", ".join(str(a) for a in ALPHAS),
+            "alpha_grid": ", ".join(str(a) for a in config.alphas),
             "cv_rmsle": result.cv_rmsle,
             "holdout_rmsle": result.holdout_rmsle,
             "holdout_mae": result.holdout_mae,
@@ -82,20 +131,91 @@ def trained_model(
             "train_rows": result.train_rows,
             "holdout_rows": result.holdout_rows,
             "reason": config.reason,
+            "registry": MetadataValue.md(registry.table().to_markdown(index=False)),
         }
     )
 
 
-def _notify(context, notifier: Notifier, config: TrainingConfig, version, uri, rmsle) -> None:
-    """One message per retrain: the drift that caused it and what was done. A failing channel
-    must not fail a model that is already stored, so its error is logged, not raised."""
-    alert = Alert(
-        title=f"Data drift in {', '.join(config.drift_months)}: model retrained",
-        facts=[("drift", line) for line in config.drift_summary],
-        action=f"retrained {MODEL_NAME} v{version} (holdout RMSLE {rmsle:.4f}), stored at {uri}",
-        link=config.report,
+@asset(
+    group_name="model",
+    kinds={"scikitlearn", "pandas"},
+    partitions_def=monthly_partitions,
+    deps=[current_data, trained_model],
+)
+def model_performance(
+    context: AssetExecutionContext,
+    warehouse: Warehouse,
+    model_store: ModelStore,
+    notifier: Notifier,
+    settings: DriftSettings,
+) -> MaterializeResult:
+    """The production model's error on the month once its labels (cnt) have arrived: RMSLE and
+    MAE, plotted over time. When the error passes its threshold (a fixed bound, or the mean plus
+    N standard deviations of the earlier months) and the previous production version does better
+    on this month, the model is rolled back to that version and the team is told."""
+    month = month_label(context.partition_key)
+    rows = labelled(warehouse.read_month(month))
+    registry = ModelRegistry(warehouse.engine)
+    production = registry.production()
+    if production is None or rows.empty:
+        # Nothing to score yet: say so on the partition rather than fail the month's run.
+        why = "no production model yet" if production is None else "labels not arrived yet"
+        return MaterializeResult(metadata={"scored": False, "why": why})
+    scores = evaluate(load_model(production, model_store), rows)
+    history = registry.performance(before=month)
+    threshold = error_threshold(history["rmsle"].tolist(), settings.max_rmsle,
+                                settings.error_n_std)
+    degraded = threshold is not None and scores["rmsle"] > threshold
+    rolled_back_to = None
+    if degraded:
+        rolled_back_to = _roll_back(context, registry, model_store, notifier, production, rows,
+                                    month, scores["rmsle"], threshold)
+    registry.record_performance(month, production.version, scores["rmsle"], scores["mae"])
+    chart = charts.error_chart(
+        registry.performance().to_dict("records"), threshold,
+        Path(settings.reports_dir) / "model_error.png",
     )
-    try:
-        notifier.notify(alert)
-    except Exception as exc:  # noqa: BLE001 - any channel failure is reported the same way
-        context.log.error(f"notification failed ({type(exc).__name__}): {exc}")
+    return MaterializeResult(
+        metadata={
+            "scored": True,
+            "labelled_rows": len(rows),
+            "in_training_window": bool(production.window_end
+                                       and month <= month_label(production.window_end)),
+            "version": production.version,
+            "rmsle": scores["rmsle"],
+            "mae": scores["mae"],
+            "rmsle_threshold": threshold,
+            "degraded": degraded,
+            "rolled_back_to": rolled_back_to,
+            "error_chart": MetadataValue.path(chart),
+        }
+    )
+
+
+def _roll_back(context, registry: ModelRegistry, store: ModelStore, notifier: Notifier,
+               production: ModelRecord, rows: pd.DataFrame, month: str, rmsle: float,
+               threshold: float) -> int | None:
+    """Return to the previous production version if it does better on this month."""
+    previous = registry.previous_production()
+    why = f"{month} RMSLE {rmsle:.4f} > threshold {threshold:.4f}"
+    if previous is None:
+        registry.record_event(production.version, "degraded", f"{why}; no earlier version")
+        return None
+    previous_rmsle = evaluate(load_model(previous, store), rows)["rmsle"]
+    if previous_rmsle >= rmsle:
+        registry.record_event(production.version, "degraded",
+                              f"{why}; v{previous.version} is no better ({previous_rmsle:.4f})")
+        return None
+    detail = f"{why} for v{production.version}; v{previous.version} scores {previous_rmsle:.4f}"
+    registry.record_event(production.version, "rolled_back", detail)
+    registry.promote(previous.version, event="rolled_back_to", detail=detail)
+    context.log.warning(f"rolled back to v{previous.version}: {detail}")
+    notifier.notify_safely(Alert(
+        title=f"Model rolled back to v{previous.version}",
+        facts=[("month", month), ("error", f"v{production.version} RMSLE {rmsle:.4f} > "
+                                           f"threshold {threshold:.4f}"),
+               ("previous", f"v{previous.version} RMSLE {previous_rmsle:.4f} on {month}")],
+        action=f"v{previous.version} is production again; v{production.version} retired",
+        kind="rollback",
+    ), context.log)
+    return previous.version

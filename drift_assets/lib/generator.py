@@ -1,7 +1,7 @@
 """Realistic bike-sharing daily data, deterministic for a seed.
 
 The public table cannot be shipped, so this module makes data of the same schema and statistical
-shape (``shared`` reference: seasonal temperature, humidity, wind and weather; demand driven by them,
+shape (seasonal temperature, humidity, wind and weather; demand driven by them,
 by working days and by year-on-year growth). Each month is generated on its own from a seed derived
 from (seed, year, month), so any month, or any range, can be produced without the others and a
 month is the same whichever range it is generated in.

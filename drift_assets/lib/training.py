@@ -16,7 +16,7 @@ from sklearn.linear_model import Ridge
 from sklearn.metrics import make_scorer, mean_absolute_error
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder
+from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures
 
 from drift_assets.lib.schema import CATEGORICAL_FEATURES, DATE_COLUMN, NUMERIC_FEATURES, TARGET
 
@@ -55,7 +55,8 @@ def _pipeline() -> Pipeline:
     encode = ColumnTransformer(
         [
             ("categories", OneHotEncoder(handle_unknown="ignore"), list(CATEGORICAL_FEATURES)),
-            ("numbers", "passthrough", list(NUMERIC_FEATURES)),
+            # Squares and products: demand rises with warmth only up to a comfortable point.
+            ("numbers", PolynomialFeatures(degree=2, include_bias=False), list(NUMERIC_FEATURES)),
         ]
     )
     regressor = TransformedTargetRegressor(Ridge(), func=np.log1p, inverse_func=np.expm1)
@@ -78,7 +79,12 @@ def evaluate(model, frame: pd.DataFrame) -> dict[str, float]:
     return {"rmsle": rmsle(truth, predicted), "mae": float(mean_absolute_error(truth, predicted))}
 
 
-def train(frame: pd.DataFrame, holdout_share: float = 0.2, cv_splits: int = 5) -> TrainingResult:
+def train(
+    frame: pd.DataFrame,
+    holdout_share: float = 0.2,
+    cv_splits: int = 5,
+    alphas: tuple[float, ...] | list[float] = ALPHAS,
+) -> TrainingResult:
     """Grid-search Ridge on the older rows and score it on the newest ``holdout_share`` of them.
 
     The holdout is the latest part in time, so the score says how the model does on days after
@@ -91,7 +97,7 @@ def train(frame: pd.DataFrame, holdout_share: float = 0.2, cv_splits: int = 5) -
     train_rows, holdout = rows.iloc[:cut], rows.iloc[cut:]
     search = GridSearchCV(
         _pipeline(),
-        {"ridge__regressor__alpha": list(ALPHAS)},
+        {"ridge__regressor__alpha": list(alphas)},
         scoring=RMSLE_SCORER,
         cv=TimeSeriesSplit(n_splits=cv_splits),
     )

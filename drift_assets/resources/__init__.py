@@ -28,10 +28,6 @@ def data_dir(env: Mapping[str, str] = os.environ) -> Path:
     return Path(env.get("DRIFT_DATA_DIR") or Path(__file__).resolve().parents[2] / "data")
 
 
-def _list(value: str | None, default: list[str]) -> list[str]:
-    return [v.strip() for v in value.split(",") if v.strip()] if value else default
-
-
 def build_resources(env: Mapping[str, str] = os.environ) -> dict:
     """The resources for this environment, keyed as the assets ask for them."""
     folder = data_dir(env)
@@ -44,14 +40,7 @@ def build_resources(env: Mapping[str, str] = os.environ) -> dict:
     # A production URL carries a password: resolve it at run time so it never shows in the UI.
     warehouse_url = (EnvVar("DRIFT_WAREHOUSE_URL") if env.get("DRIFT_WAREHOUSE_URL")
                      else f"sqlite:///{folder / 'warehouse.db'}")
-    defaults = DriftSettings.model_fields
-    settings = DriftSettings(
-        reference_months=_list(env.get("DRIFT_REFERENCE_MONTHS"),
-                               defaults["reference_months"].default),
-        features=_list(env.get("DRIFT_FEATURES"), defaults["features"].default),
-        drift_share=float(env.get("DRIFT_SHARE", defaults["drift_share"].default)),
-        reports_dir=str(folder / "reports"),
-    )
+    settings = DriftSettings.from_env(env, folder)
     return {
         "source": source,
         "warehouse": Warehouse(url=warehouse_url),

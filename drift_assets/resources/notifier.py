@@ -20,6 +20,16 @@ class Notifier(ConfigurableResource, ABC):
     @abstractmethod
     def notify(self, alert: Alert) -> None: ...
 
+    def notify_safely(self, alert: Alert, logger: logging.Logger | None = None) -> bool:
+        """Send, logging a failure instead of raising it: a failing channel must not fail work
+        already done (a stored model, a sensor tick). Returns whether it was sent."""
+        try:
+            self.notify(alert)
+            return True
+        except Exception as exc:  # noqa: BLE001 - every channel failure is handled the same way
+            (logger or log).error(f"notification failed ({type(exc).__name__}): {exc}")
+            return False
+
 
 class LogNotifier(Notifier):
     """Logs each alert and appends it to a JSON-lines outbox: the embedded default."""

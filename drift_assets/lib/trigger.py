@@ -1,0 +1,122 @@
+"""The drift trigger: which new drift reports deserve an alert and a retrain, and which do not.
+
+Pure state in, state out, so the sensor is thin and every rule is testable without Dagster:
+- hysteresis: in month order, a month fires when its drift share reaches the threshold while the
+  trigger is armed; the trigger re-arms when a month's share falls back below the threshold;
+- a month that fired is not alerted again when it is re-materialized with the same verdict;
+- cooldown: at most one retrain per cooldown; drift found during it is alerted at once and its
+  retrain waits (the months are kept as pending) until the cooldown has passed;
+- each alert says what changed since the previous one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+
+from drift_assets.lib.lifecycle import crossings
+
+
+@dataclass
+class TriggerState:
+    after: int | None = None  # last drift_report storage id seen
+    shares: dict[str, float] = field(default_factory=dict)  # month -> latest drift share
+    columns: dict[str, list[str]] = field(default_factory=dict)  # month -> drifted columns
+    alerted: list[str] = field(default_factory=list)  # months whose crossing was alerted
+    pending: list[str] = field(default_factory=list)  # alerted, retrain waiting for cooldown
+    last_retrain: str | None = None  # ISO time of the last retrain request
+    last_alert: dict = field(default_factory=dict)  # {"month", "share", "columns"}
+
+    def dumps(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def loads(cls, cursor: str | None) -> TriggerState:
+        return cls(**json.loads(cursor)) if cursor else cls()
+
+
+@dataclass(frozen=True)
+class Report:
+    month: str
+    share: float
+    threshold: float
+    columns: list[str]  # drifted columns
+    details: str = ""  # "temp (ks 0.0001 < 0.05), …" for messages
+    report: str = ""
+
+
+@dataclass
+class Decision:
+    state: TriggerState
+    fired: list[Report] = field(default_factory=list)  # new crossings, alerted now
+    retrain_months: list[str] = field(default_factory=list)  # empty: no retrain this tick
+    skip: str = ""  # why nothing happens, naming the values compared
+    changes: str = ""  # what changed since the previous alert
+
+    def summary(self) -> list[str]:
+        return [f"{r.month}: share {r.share:.2f} >= {r.threshold:.2f}; "
+                f"columns {r.details or ', '.join(r.columns)}" for r in self.fired]
+
+
+def _changes(previous: dict, report: Report) -> str:
+    if not previous:
+        return "first drift alert"
+    before, now = set(previous["columns"]), set(report.columns)
+    parts = [f"since {previous['month']}: share {previous['share']:.2f} -> {report.share:.2f}"]
+    if now - before:
+        parts.append("newly drifted " + ", ".join(sorted(now - before)))
+    if before - now:
+        parts.append("no longer drifted " + ", ".join(sorted(before - now)))
+    if now == before:
+        parts.append("same columns")
+    return "; ".join(parts)
+
+
+def evaluate(
+    state: TriggerState,
+    reports: list[Report],
+    last_storage_id: int | None,
+    threshold: float,
+    cooldown: dt.timedelta,
+    now: dt.datetime,
+) -> Decision:
+    """Fold the new reports into the state and decide this tick's alert and retrain."""
+    state = TriggerState(**json.loads(state.dumps()))  # never mutate the caller's
+    if last_storage_id is not None:
+        state.after = last_storage_id
+    by_month = {r.month: r for r in reports}
+    for report in reports:
+        state.shares[report.month] = report.share
+        state.columns[report.month] = report.columns
+    fired_months = crossings(state.shares, threshold)
+    new = [m for m in fired_months if m not in state.alerted and m in by_month]
+    state.alerted = fired_months
+    decision = Decision(state=state, fired=[by_month[m] for m in new])
+    if decision.fired:
+        decision.changes = _changes(state.last_alert, decision.fired[-1])
+        last = decision.fired[-1]
+        state.last_alert = {"month": last.month, "share": last.share, "columns": last.columns}
+    waiting = sorted(set(state.pending) | set(new))
+    if not waiting:
+        if not reports:
+            decision.skip = f"no new drift_report materialization after storage id {state.after}"
+        elif any(r.share >= threshold for r in reports):
+            decision.skip = (f"{len(reports)} new report(s): drift share stays above "
+                             f"{threshold:.2f} since the alert for {', '.join(fired_months)}")
+        else:
+            worst = max(reports, key=lambda r: r.share)
+            decision.skip = (f"{len(reports)} new report(s), none drifted: highest drift share "
+                             f"{worst.share:.2f} ({worst.month}) < threshold {threshold:.2f}")
+        return decision
+    last_retrain = dt.datetime.fromisoformat(state.last_retrain) if state.last_retrain else None
+    if last_retrain is not None and now - last_retrain < cooldown:
+        state.pending = waiting
+        decision.skip = (f"drift in {', '.join(waiting)}; retrain deferred until "
+                         f"{(last_retrain + cooldown):%Y-%m-%d %H:%M} UTC (cooldown "
+                         f"{cooldown.total_seconds() / 3600:g} h)")
+        return decision
+    state.pending = []
+    state.last_retrain = now.isoformat()
+    decision.retrain_months = waiting
+    return decision

@@ -1,0 +1,137 @@
+"""The model lifecycle: registry, promotion gate, monthly performance, rollback, drift trigger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import pytest
+from dagster import build_sensor_context, materialize
+
+from drift_assets.assets import ALL_ASSETS, current_data, drift_report, reference_table
+from drift_assets.assets import data_quality_report, model_performance, trained_model
+from drift_assets.cli import main
+from drift_assets.lib.lifecycle import crossings, error_threshold, promotion_gate
+from drift_assets.lib.registry import ModelRegistry
+from drift_assets.lib.trigger import Report, TriggerState, evaluate
+from drift_assets.sensors import drift_sensor
+
+BAD = {"alphas": [1e7]}  # a model regularised into predicting the mean: deliberately worse
+
+
+def test_promotion_gate():
+    assert promotion_gate(0.30, None).promote
+    assert promotion_gate(0.20, 0.21).promote
+    refused = promotion_gate(0.25, 0.20)
+    assert not refused.promote and "worse than production's 0.2000" in refused.reason
+    assert promotion_gate(0.204, 0.20, tolerance=0.05).promote
+
+
+def test_error_threshold_fixed_or_learned():
+    assert error_threshold([0.1, 0.2], fixed=0.5) == 0.5
+    assert error_threshold([0.1, 0.2]) is None  # too little history to learn from
+    assert error_threshold([0.2, 0.2, 0.2]) == pytest.approx(0.2)
+    assert error_threshold([0.1, 0.2, 0.3], n_std=2) == pytest.approx(0.2 + 2 * 0.1)
+
+
+def test_crossings_with_hysteresis():
+    shares = {"2011-02": 0.6, "2011-03": 0.8, "2011-04": 0.4, "2011-05": 0.5, "2011-06": 1.0}
+    assert crossings(shares, 0.5) == ["2011-02", "2011-05"]
+    assert crossings(shares, 0.5, rearm_below=0.3) == ["2011-02"]
+
+
+def test_trigger_says_what_changed_since_the_last_alert():
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    first = evaluate(TriggerState(), [Report("2011-02", 0.6, 0.5, ["temp", "atemp", "hum"])], 1,
+                     0.5, dt.timedelta(0), now)
+    assert first.changes == "first drift alert" and first.retrain_months == ["2011-02"]
+    reports = [Report("2011-03", 0.2, 0.5, []), Report("2011-04", 0.8, 0.5, ["temp", "wind"])]
+    second = evaluate(first.state, reports, 3, 0.5, dt.timedelta(0), now)
+    assert second.retrain_months == ["2011-04"]
+    assert second.changes == ("since 2011-02: share 0.60 -> 0.80; newly drifted wind; "
+                              "no longer drifted atemp, hum")
+    assert TriggerState.loads(second.state.dumps()) == second.state
+
+
+def _materialize(selection, resources, instance, partition=None, config=None):
+    run_config = {"ops": {"trained_model": {"config": config}}} if config else None
+    return materialize(ALL_ASSETS, selection=selection, resources=resources, instance=instance,
+                       partition_key=partition, run_config=run_config)
+
+
+def _meta(result, node):
+    event = result.asset_materializations_for_node(node)[-1]
+    return {k: v.value for k, v in event.metadata.items()}
+
+
+def _months(resources, instance, months, assets):
+    return {m: _materialize(assets, resources, instance, f"{m}-01") for m in months}
+
+
+@pytest.mark.slow
+def test_drift_retrain_refusal_degradation_and_rollback(resources, instance, capsys):
+    """The whole story on generated data, told by the registry at the end."""
+    registry = ModelRegistry(resources["warehouse"].engine)
+    _materialize([reference_table], resources, instance)
+    monthly = [current_data, data_quality_report, drift_report]
+    _months(resources, instance, ["2011-02", "2011-03", "2011-04", "2011-05", "2011-06"], monthly)
+
+    # Drift appears: the sensor asks for a retrain, whose run makes v1 production.
+    tick = drift_sensor.evaluate_tick(build_sensor_context(instance=instance, resources=resources))
+    assert len(tick.run_requests) == 1
+    config = tick.run_requests[0].run_config["ops"]["trained_model"]["config"]
+    v1 = _meta(_materialize([trained_model], resources, instance, config=config), "trained_model")
+    assert (v1["version"], v1["status"]) == (1, "production")
+
+    # A deliberately worse model is refused by the gate and stays a candidate.
+    v2 = _meta(_materialize([trained_model], resources, instance, config=BAD), "trained_model")
+    assert (v2["version"], v2["status"]) == (2, "candidate")
+    assert v2["holdout_rmsle"] > v2["production_rmsle_on_holdout"]
+    outbox = [json.loads(line) for line in open(resources["notifier"].outbox)]
+    assert "kept as candidate" in outbox[-1]["action"]
+    assert registry.production().version == 1
+
+    # Months arrive with labels: v1's error is tracked and the threshold learnt from it.
+    performance = _months(resources, instance, ["2011-07", "2011-08", "2011-09"],
+                          [current_data, model_performance])
+    errors = [_meta(r, "model_performance") for r in performance.values()]
+    assert [e["version"] for e in errors] == [1, 1, 1]
+    assert all(0 < e["rmsle"] < 0.6 and e["degraded"] is False for e in errors)
+    assert Path(errors[-1]["error_chart"]).is_file()
+
+    # A lax gate lets a bad model through; a later month's error exposes it: rollback to v1.
+    settings = resources["settings"]
+    lax = {**resources, "settings": type(settings)(**{**settings.model_dump(),
+                                                     "promotion_tolerance": 10.0})}
+    v3 = _meta(_materialize([trained_model], lax, instance, config=BAD), "trained_model")
+    assert (v3["version"], v3["status"]) == (3, "production")
+    january = _meta(_months(resources, instance, ["2012-01"], [current_data, model_performance]
+                            )["2012-01"], "model_performance")
+    assert january["version"] == 3 and january["degraded"] is True
+    assert january["rmsle"] > january["rmsle_threshold"]  # learnt from July..September
+    assert january["rolled_back_to"] == 1
+
+    statuses = {r.version: r.status for r in registry.all()}
+    assert statuses == {1: "production", 2: "candidate", 3: "retired"}
+    story = [(e.version, e.event) for e in registry.events().itertuples()]
+    assert story == [(1, "registered"), (1, "promoted"), (2, "registered"), (2, "refused"),
+                     (3, "registered"), (3, "promoted"), (3, "rolled_back"),
+                     (1, "rolled_back_to")]
+    assert "Model rolled back to v1" in open(resources["notifier"].outbox).read()
+
+    # By hand: the CLI lists the registry and refuses a version whose file was tampered with.
+    os.environ["DRIFT_DATA_DIR"] = str(Path(resources["notifier"].outbox).parent)
+    try:
+        assert main(["models", "list"]) == 0
+        listing = capsys.readouterr().out
+        assert "production" in listing and "candidate" in listing and "retired" in listing
+        model_file = Path(resources["model_store"].root) / registry.get(3).storage_key
+        model_file.write_bytes(model_file.read_bytes() + b"tampered")
+        assert main(["models", "rollback", "3"]) == 2
+        assert "does not match" in capsys.readouterr().err
+        assert main(["models", "rollback", "2"]) == 0
+        assert registry.production().version == 2
+    finally:
+        del os.environ["DRIFT_DATA_DIR"]
