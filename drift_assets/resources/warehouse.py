@@ -8,7 +8,8 @@ re-run replaces the month and a failure leaves the table as it was.
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from functools import cache
+from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
@@ -31,9 +32,12 @@ REFERENCE = _table("reference")
 CURRENT = _table("current")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _engine(url: str) -> sa.Engine:
-    engine = sa.create_engine(url, future=True)
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url)
     METADATA.create_all(engine, checkfirst=True)
     return engine
 
@@ -102,7 +106,8 @@ class Warehouse(ConfigurableResource):
         return typed(self._read_raw(query))
 
     def read_reference(self) -> pd.DataFrame:
-        return self._read(sa.select(REFERENCE).order_by(REFERENCE.c[DATE_COLUMN], REFERENCE.c.instant))
+        query = sa.select(REFERENCE)
+        return self._read(query.order_by(REFERENCE.c[DATE_COLUMN], REFERENCE.c.instant))
 
     def read_month(self, month: str | dt.date) -> pd.DataFrame:
         first = month_start(month)
