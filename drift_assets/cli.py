@@ -45,14 +45,63 @@ def _finding(evaluation) -> str:
     return f"{mark}{evaluation.check_name}: {columns.value if columns else ''}"
 
 
+def run_sensor_once(defs, instance) -> tuple[str | None, dict[str, int]]:
+    """Evaluate the drift sensor as the daemon would, and run what it requests.
+
+    Like the daemon, the tick (new cursor and its run requests) is saved before any run starts,
+    and a request leaves the saved tick only once its run has succeeded; a process stopped in
+    between finishes the saved requests on its next start, and a run key that already has a
+    successful run is not run again. So no retrain is lost and none happens twice.
+    Returns the sensor's skip message and the model version trained per drifted month.
+    """
+    from dagster import DagsterRunStatus, RunsFilter, build_sensor_context
+
+    from drift_assets.sensors import drift_sensor
+
+    def load() -> dict:
+        raw = instance.run_storage.get_cursor_values({SENSOR_CURSOR_KEY}).get(SENSOR_CURSOR_KEY)
+        return json.loads(raw) if raw else {"cursor": None, "requests": []}
+
+    def save(state: dict) -> None:
+        instance.run_storage.set_cursor_values({SENSOR_CURSOR_KEY: json.dumps(state)})
+
+    state = load()
+    skip = None
+    if not state["requests"]:
+        tick = drift_sensor.evaluate_tick(build_sensor_context(
+            instance=instance, cursor=state["cursor"], resources=defs.resources))
+        skip = tick.skip_message
+        state = {"cursor": tick.cursor or state["cursor"], "requests": [
+            {"run_key": r.run_key, "run_config": r.run_config, "tags": dict(r.tags)}
+            for r in tick.run_requests or []]}
+        save(state)
+    training = defs.resolve_job_def("training_job")
+    versions: dict[str, int] = {}
+    while state["requests"]:
+        request = state["requests"][0]
+        tags = {**request["tags"], "dagster/run_key": request["run_key"],
+                "dagster/sensor_name": drift_sensor.name}
+        done = instance.get_runs(RunsFilter(tags={"dagster/run_key": request["run_key"]},
+                                            statuses=[DagsterRunStatus.SUCCESS]), limit=1)
+        if not done:
+            result = training.execute_in_process(
+                run_config={**request["run_config"], **QUIET}, tags=tags, instance=instance
+            )
+            version = _metadata(result, "trained_model").get("version")
+            for month in request["tags"].get("drift_assets/drift_months", "").split(","):
+                versions[month] = version
+        state["requests"] = state["requests"][1:]
+        save(state)
+    return skip, versions
+
+
 def run_backfill(first: str, last: str, out=sys.stdout) -> list[dict]:
     """Materialize the reference and every month from ``first`` to ``last``, then evaluate the
     drift sensor once, as the daemon would, and run the retrain it asks for."""
     home = _dagster_home()
-    from dagster import DagsterInstance, build_sensor_context
+    from dagster import DagsterInstance
 
     from drift_assets.definitions import defs
-    from drift_assets.sensors import drift_sensor
 
     instance = DagsterInstance.get()
     defs.resolve_job_def("reference_job").execute_in_process(instance=instance, run_config=QUIET)
@@ -76,24 +125,11 @@ def run_backfill(first: str, last: str, out=sys.stdout) -> list[dict]:
             "action": "failed: " + failure.step_failure_data.error.message.strip().split("\n")[0]
             if failure else "",
         })
-    cursor = instance.run_storage.get_cursor_values({SENSOR_CURSOR_KEY}).get(SENSOR_CURSOR_KEY)
-    tick = drift_sensor.evaluate_tick(
-        build_sensor_context(instance=instance, cursor=cursor, resources=defs.resources)
-    )
-    training = defs.resolve_job_def("training_job")
-    for request in tick.run_requests or []:
-        tags = {**request.tags, "dagster/run_key": request.run_key,
-                "dagster/sensor_name": drift_sensor.name}
-        result = training.execute_in_process(
-            run_config={**request.run_config, **QUIET}, tags=tags, instance=instance
-        )
-        version = _metadata(result, "trained_model").get("version")
-        for row in rows:
-            if row["month"] in request.tags.get("drift_assets/drift_months", ""):
-                row["action"] = f"retrained v{version}"
-    if tick.cursor:
-        instance.run_storage.set_cursor_values({SENSOR_CURSOR_KEY: tick.cursor})
-    _print_summary(rows, tick.skip_message, home, out)
+    skip, versions = run_sensor_once(defs, instance)
+    for row in rows:
+        if row["month"] in versions:
+            row["action"] = f"retrained v{versions[row['month']]}"
+    _print_summary(rows, skip, home, out)
     return rows
 
 

@@ -127,3 +127,40 @@ def test_schedule_skips_before_the_first_partition(instance):
     )
     result = weekly_drift_schedule.evaluate_tick(context)
     assert result.run_requests == [] and "not a partition" in result.skip_message
+
+
+def test_a_restart_mid_backfill_neither_loses_nor_repeats_a_retrain(env, instance, monkeypatch):
+    """The CLI plays the daemon: its tick is saved before the retrain runs, so a process killed
+    during the retrain finishes it on the next start, once, and later months still trigger."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    from drift_assets.cli import run_sensor_once
+    from drift_assets.definitions import build_defs
+
+    project = build_defs({**env, "DRIFT_RETRAIN_COOLDOWN_HOURS": "0"})
+    monthly = project.resolve_job_def("monthly_drift_job")
+    project.resolve_job_def("reference_job").execute_in_process(instance=instance)
+    for month in ("2011-06-01", "2011-07-01"):
+        monthly.execute_in_process(partition_key=month, instance=instance)
+
+    training = type(project.resolve_job_def("training_job"))
+    real = training.execute_in_process
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("process stopped during the retrain")
+
+    monkeypatch.setattr(training, "execute_in_process", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run_sensor_once(project, instance)
+    monkeypatch.setattr(training, "execute_in_process", real)
+
+    _, versions = run_sensor_once(project, instance)  # the restarted process
+    assert versions == {"2011-07": 1}
+    for month in ("2011-08-01", "2011-12-01", "2012-02-01"):  # above, re-armed, crossing
+        monthly.execute_in_process(partition_key=month, instance=instance)
+    assert run_sensor_once(project, instance)[1] == {"2012-02": 2}
+    runs = instance.get_runs(RunsFilter(job_name="training_job",
+                                        statuses=[DagsterRunStatus.SUCCESS]))
+    months = [r.tags["drift_assets/drift_months"] for r in runs]
+    assert len(months) == len(set(months))  # no month retrained twice
+    assert sorted(months) == ["2011-07", "2012-02"]  # none missed
