@@ -12,12 +12,13 @@ from drift_assets.assets import (
     current_data,
     data_quality_report,
     drift_report,
+    reference_profile,
     reference_table,
     trained_model,
 )
 from drift_assets.lib.schema import DEFAULT_DRIFT_FEATURES
 
-MONTHLY = [reference_table, current_data, data_quality_report, drift_report]
+MONTHLY = [reference_table, current_data, data_quality_report, reference_profile, drift_report]
 
 
 def _run_month(month, resources, instance, assets=MONTHLY, **kwargs):

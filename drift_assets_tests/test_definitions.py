@@ -22,8 +22,49 @@ def test_lineage_links_the_four_design_card_assets():
     assert parents["reference_table"] == set()
     assert parents["current_data"] == set()
     assert parents["data_quality_report"] == {"reference_table", "current_data"}
-    assert parents["drift_report"] == {"reference_table", "current_data", "data_quality_report"}
+    assert parents["reference_profile"] == {"reference_table"}  # the default fixed reference
+    assert parents["drift_report"] == {"reference_table", "current_data", "data_quality_report",
+                                       "reference_profile"}
     assert parents["trained_model"] == {"reference_table", "current_data"}
+    assert parents["model_performance"] == {"current_data", "trained_model"}
+
+
+def test_rolling_and_seasonal_references_map_to_earlier_months():
+    from drift_assets.definitions import build_defs
+
+    for spec, expected in [("rolling:3", ["2011-04-01", "2011-05-01", "2011-06-01"]),
+                           ("seasonal", ["2010-07-01"]), ("seasonal", ["2011-07-01"])]:
+        month = "2012-07-01" if expected == ["2011-07-01"] else "2011-07-01"
+        graph = build_defs({"DRIFT_REFERENCE": spec}).resolve_asset_graph()
+        node = graph.get(AssetKey("reference_profile"))
+        assert AssetKey("current_data") in node.parent_keys
+        mapping = node.partition_mappings[AssetKey("current_data")]
+        upstream = mapping.get_upstream_mapped_partitions_result_for_partitions(
+            node.partitions_def.subset_with_partition_keys([month]), node.partitions_def,
+            node.partitions_def,
+        )
+        keys = sorted(upstream.partitions_subset.get_partition_keys())
+        assert keys == [k for k in expected if k >= "2011-01-01"], spec
+
+
+def test_a_changed_reference_or_threshold_changes_the_code_versions():
+    from drift_assets.definitions import build_defs
+
+    def versions(env):
+        graph = build_defs(env).resolve_asset_graph()
+        return {k: graph.get(AssetKey(k)).code_version
+                for k in ("reference_profile", "drift_report", "current_data")}
+
+    base = versions({})
+    seasonal = versions({"DRIFT_REFERENCE": "seasonal"})
+    calibrated = versions({"DRIFT_THRESHOLDS": "calibrated"})
+    share = versions({"DRIFT_SHARE": "0.3"})
+    assert seasonal["reference_profile"] != base["reference_profile"]
+    assert seasonal["drift_report"] != base["drift_report"]
+    assert calibrated["drift_report"] != base["drift_report"]
+    assert share["drift_report"] != base["drift_report"]
+    assert share["reference_profile"] == base["reference_profile"]
+    assert base["current_data"] == seasonal["current_data"]
 
 
 def test_every_asset_has_a_docstring_group_and_kinds():

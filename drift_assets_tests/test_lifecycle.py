@@ -10,8 +10,16 @@ from pathlib import Path
 import pytest
 from dagster import build_sensor_context, materialize
 
-from drift_assets.assets import ALL_ASSETS, current_data, drift_report, reference_table
-from drift_assets.assets import data_quality_report, model_performance, trained_model
+from drift_assets.assets import (
+    ALL_ASSETS,
+    current_data,
+    data_quality_report,
+    drift_report,
+    model_performance,
+    reference_profile,
+    reference_table,
+    trained_model,
+)
 from drift_assets.cli import main
 from drift_assets.lib.lifecycle import crossings, error_threshold, promotion_gate
 from drift_assets.lib.registry import ModelRegistry
@@ -75,7 +83,7 @@ def test_drift_retrain_refusal_degradation_and_rollback(resources, instance, cap
     """The whole story on generated data, told by the registry at the end."""
     registry = ModelRegistry(resources["warehouse"].engine)
     _materialize([reference_table], resources, instance)
-    monthly = [current_data, data_quality_report, drift_report]
+    monthly = [current_data, data_quality_report, reference_profile, drift_report]
     _months(resources, instance, ["2011-02", "2011-03", "2011-04", "2011-05", "2011-06"], monthly)
 
     # Drift appears: the sensor asks for a retrain, whose run makes v1 production.

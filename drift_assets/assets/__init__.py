@@ -1,11 +1,20 @@
 """The asset graph by stage: ingest, quality, drift, model."""
 
-from drift_assets.assets.drift import drift_report
+from dagster import AssetsDefinition
+
+from drift_assets.assets.drift import build_drift_assets
 from drift_assets.assets.ingest import current_data, reference_table
 from drift_assets.assets.model import model_performance, trained_model
 from drift_assets.assets.quality import data_quality_report
+from drift_assets.resources.settings import DriftSettings
 
-ALL_ASSETS = [
-    reference_table, current_data, data_quality_report, drift_report, trained_model,
-    model_performance,
-]
+
+def build_assets(settings: DriftSettings) -> list[AssetsDefinition]:
+    """Every asset; the drift assets follow the settings (reference choice, code versions)."""
+    return [reference_table, current_data, data_quality_report,
+            *build_drift_assets(settings), trained_model, model_performance]
+
+
+# With the default settings, for tests and tools that need the graph without an environment.
+ALL_ASSETS = build_assets(DriftSettings(reports_dir="reports"))
+reference_profile, drift_report = ALL_ASSETS[3:5]

@@ -1,28 +1,44 @@
-"""Drift: each month against the reference, with Evidently's DataDriftPreset semantics."""
+"""Drift: each month against its declared reference, with Evidently's DataDriftPreset semantics.
 
+``reference_profile`` holds, for every month, the engine's profile of the window that month is
+compared against (fixed, rolling or seasonal), fed by Dagster partition mappings so that lineage
+shows which months each check used; ``drift_report`` tests the month against it.
+"""
 
+import dataclasses
+import hashlib
 from pathlib import Path
 
 import pandas as pd
 from dagster import (
+    AssetDep,
     AssetExecutionContext,
+    AssetKey,
+    AssetRecordsFilter,
+    AssetsDefinition,
     MaterializeResult,
     MetadataValue,
     TableColumn,
     TableRecord,
     TableSchema,
+    TimeWindowPartitionMapping,
     asset,
 )
 
 from drift_assets.assets.ingest import current_data, reference_table
 from drift_assets.assets.quality import data_quality_report
-from drift_assets.engine import ReferenceProfile, build_profile, detect_drift, save_evidently_html
+from drift_assets.engine import DriftResult, build_profile, detect_drift, save_evidently_html
 from drift_assets.history import materializations
 from drift_assets.lib import charts
+from drift_assets.lib.alerting import benjamini_hochberg, calibrate, effect_size
 from drift_assets.lib.lifecycle import crossings
+from drift_assets.lib.profiles import ProfileStore
+from drift_assets.lib.reference import ReferenceChoice
 from drift_assets.lib.schema import month_label
 from drift_assets.partitions import monthly_partitions
 from drift_assets.resources import DriftSettings, Warehouse
+
+P_VALUE_TESTS = ("ks", "chisquare", "z")
 
 COLUMN_TABLE = TableSchema(
     columns=[
@@ -36,48 +52,183 @@ COLUMN_TABLE = TableSchema(
     ]
 )
 
-# One reference profile per reference version (the storage id of its materialization), so a
-# backfill of many months in one process profiles the reference once.
-_PROFILES: dict[tuple, ReferenceProfile] = {}
-
-
-def _profile(key: tuple, reference: pd.DataFrame, features: list[str]) -> ReferenceProfile:
-    if key not in _PROFILES:
-        _PROFILES.clear()
-        _PROFILES[key] = build_profile(reference, features)
-    return _PROFILES[key]
-
-
 def _number(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-@asset(
-    group_name="drift",
-    kinds={"evidently", "pandas"},
-    partitions_def=monthly_partitions,
-    deps=[reference_table, current_data, data_quality_report],
-)
-def drift_report(
-    context: AssetExecutionContext, warehouse: Warehouse, settings: DriftSettings
-) -> MaterializeResult:
-    """Data drift of the month against the reference on the monitored features: per column the
-    statistical test Evidently's DataDriftPreset would choose (K-S, chi-squared or Z for small
-    references, normed Wasserstein or Jensen-Shannon for large ones), dataset drift when the
-    drifted share reaches the threshold, PSI and the K-S statistic per numeric feature, and
-    Evidently's HTML report of the month."""
-    month = context.partition_key
-    reference = warehouse.read_reference()
-    current = warehouse.read_month(month)
-    latest = context.instance.fetch_materializations(reference_table.key, limit=1).records
-    version = (warehouse.url, latest[0].storage_id if latest else None, tuple(settings.features))
-    result = detect_drift(
-        _profile(version, reference, settings.features),
-        current,
-        settings.features,
-        drift_share=settings.drift_share,
+
+
+def _latest_storage_ids(context, key: AssetKey, partitions: list[str]) -> list[int]:
+    records = context.instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=key, asset_partitions=partitions), limit=len(partitions) * 50
+    ).records
+    latest = {}
+    for record in records:  # newest first
+        latest.setdefault(record.asset_materialization.partition, record.storage_id)
+    return sorted(latest.values())
+
+
+def reference_window(context, warehouse: Warehouse, choice: ReferenceChoice, month: str
+                     ) -> tuple[pd.DataFrame, str, list[int]]:
+    """The rows ``month`` is compared against, a description of them, and their data versions.
+
+    Months of a rolling or seasonal window that are not in the warehouse yet are left out; with
+    none of them, the fixed reference table stands in."""
+    loaded = warehouse.month_counts()
+    months = [m for m in choice.window(month) if m in loaded]
+    if months:
+        frame = pd.concat([warehouse.read_month(m) for m in months], ignore_index=True)
+        versions = _latest_storage_ids(context, current_data.key, [f"{m}-01" for m in months])
+        return frame, f"{choice.describe()}: {', '.join(months)}", versions
+    versions = [r.storage_id for r in
+                context.instance.fetch_materializations(reference_table.key, limit=1).records]
+    why = "" if choice.kind == "fixed" else f"{choice.describe()} has no data yet: "
+    return warehouse.read_reference(), f"{why}fixed:{','.join(choice.months)}", versions
+
+
+def settings_version(settings: DriftSettings, *fields: str) -> str:
+    """A code version that changes when any of the named settings changes, so the UI marks the
+    history computed under the old settings as stale."""
+    text = "|".join(f"{f}={getattr(settings, f)!r}" for f in fields)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+PROFILE_FIELDS = ("reference", "reference_months", "features", "thresholds", "min_effect",
+                  "calibration_quantile")
+REPORT_FIELDS = PROFILE_FIELDS + ("drift_share", "fdr")
+
+
+def build_drift_assets(settings: DriftSettings) -> list[AssetsDefinition]:
+    """``reference_profile`` and ``drift_report`` for the configured reference choice."""
+    choice = ReferenceChoice.parse(settings.reference, settings.reference_months)
+    deps = [AssetDep(reference_table)]
+    if choice.offsets:
+        start, end = choice.offsets
+        deps.append(AssetDep(current_data, partition_mapping=TimeWindowPartitionMapping(
+            start_offset=start, end_offset=end, allow_nonexistent_upstream_partitions=True)))
+
+    @asset(
+        name="reference_profile",
+        group_name="drift",
+        kinds={"pandas"},
+        partitions_def=monthly_partitions,
+        deps=deps,
+        code_version=settings_version(settings, *PROFILE_FIELDS),
+        description=f"The engine's profile of the reference window of each month "
+        f"({choice.describe()}): sorted values and category counts computed once and shared by "
+        "every month with the same window, with calibrated thresholds when enabled.",
     )
-    html = Path(settings.reports_dir) / f"drift_{month_label(month)}.html"
+    def reference_profile(
+        context: AssetExecutionContext, warehouse: Warehouse, settings: DriftSettings
+    ) -> MaterializeResult:
+        month = month_label(context.partition_key)
+        frame, window, versions = reference_window(context, warehouse, choice, month)
+        key = hashlib.sha256(
+            f"{window}|{versions}|{settings_version(settings, *PROFILE_FIELDS)}".encode()
+        ).hexdigest()[:40]
+        store = ProfileStore(warehouse.engine)
+        reused = store.has(key)
+        if not reused:
+            profile = build_profile(frame, settings.features)
+            thresholds = {}
+            if settings.thresholds == "calibrated":
+                months_in_window = max(len(choice.window(month)) or len(choice.months), 1)
+                thresholds = calibrate(
+                    frame, profile.column_types, sample_rows=len(frame) // months_in_window,
+                    quantile=settings.calibration_quantile, min_effect=settings.min_effect,
+                )
+            store.put(key, {"profile": profile, "thresholds": thresholds})
+        store.assign(month, key, window)
+        return MaterializeResult(metadata={
+            "reference_window": window, "reference_rows": len(frame), "profile_key": key,
+            "reused": reused,
+        })
+
+    @asset(
+        name="drift_report",
+        group_name="drift",
+        kinds={"evidently", "pandas"},
+        partitions_def=monthly_partitions,
+        deps=[reference_table, current_data, data_quality_report, reference_profile],
+        code_version=settings_version(settings, *REPORT_FIELDS),
+    )
+    def drift_report(
+        context: AssetExecutionContext, warehouse: Warehouse, settings: DriftSettings
+    ) -> MaterializeResult:
+        """Data drift of the month against its reference window on the monitored features: per
+        column the test Evidently's DataDriftPreset would choose (K-S, chi-squared or Z for small
+        references, normed Wasserstein or Jensen-Shannon for large ones), or with calibrated
+        thresholds the effect size against its learned threshold; dataset drift when the
+        drifted share reaches the threshold; PSI and the K-S statistic per numeric feature; and
+        Evidently's HTML report of the month."""
+        month = month_label(context.partition_key)
+        stored, window = ProfileStore(warehouse.engine).for_month(month)
+        current = warehouse.read_month(month)
+        reference, _, _ = reference_window(context, warehouse, choice, month)
+        result = detect_drift(stored["profile"], current, settings.features,
+                              drift_share=settings.drift_share)
+        effects = {c.column: effect_size(reference[c.column], current[c.column], c.column_type)
+                   for c in result.columns}
+        if settings.thresholds == "calibrated":
+            history = _clean_history(context, month)
+            result = _calibrated(result, effects, stored["thresholds"], history,
+                                 settings.calibration_quantile)
+        elif settings.fdr:
+            result = _fdr(result, settings.fdr)
+        return _report(context, settings, month, window, reference, current, result, effects)
+
+    return [reference_profile, drift_report]
+
+
+def _clean_history(context, month: str) -> dict[str, list[float]]:
+    """Effect sizes per column of the earlier months that raised no alert."""
+    latest = {}
+    for record in materializations(context.instance, AssetKey("drift_report")):
+        event = record.asset_materialization
+        if event.partition and event.partition[:7] < month:
+            latest[event.partition[:7]] = event.metadata
+    history: dict[str, list[float]] = {}
+    for metadata in latest.values():
+        if metadata.get("drift_detected") and not metadata["drift_detected"].value:
+            for key, value in metadata.items():
+                if key.startswith("effect/"):
+                    history.setdefault(key[len("effect/"):], []).append(float(value.value))
+    return history
+
+
+def _calibrated(result: DriftResult, effects: dict[str, float], thresholds: dict[str, float],
+                history: dict[str, list[float]], quantile: float) -> DriftResult:
+    """Verdicts on the effect size against the calibrated threshold, raised by the quantile of
+    the column's effect sizes in earlier months that raised no alert (when there are 5 or more)."""
+    columns = []
+    for c in result.columns:
+        threshold = thresholds[c.column]
+        past = history.get(c.column, [])
+        if len(past) >= 5:
+            threshold = max(threshold, float(pd.Series(past).quantile(quantile)))
+        method = "ks_d" if c.column_type == "num" else "tvd"
+        columns.append(dataclasses.replace(
+            c, method=f"calibrated {method}", score=effects[c.column], threshold=threshold,
+            drifted=bool(effects[c.column] > threshold)))
+    return dataclasses.replace(result, columns=tuple(columns))
+
+
+def _fdr(result: DriftResult, rate: float) -> DriftResult:
+    """Benjamini-Hochberg across the month's p-value tests at false discovery rate ``rate``."""
+    pvalues = {c.column: c.score for c in result.columns if c.method in P_VALUE_TESTS}
+    rejected = benjamini_hochberg(pvalues, rate)
+    columns = tuple(
+        dataclasses.replace(c, drifted=c.column in rejected, method=f"{c.method} (BH {rate:g})")
+        if c.column in pvalues else c
+        for c in result.columns
+    )
+    return dataclasses.replace(result, columns=columns)
+
+
+def _report(context, settings: DriftSettings, month: str, window: str, reference: pd.DataFrame,
+            current: pd.DataFrame, result: DriftResult, effects: dict[str, float]
+            ) -> MaterializeResult:
+    html = Path(settings.reports_dir) / f"drift_{month}.html"
     html.parent.mkdir(parents=True, exist_ok=True)
     rendered = save_evidently_html(
         reference, current, settings.features, str(html), max_rows=settings.html_max_rows
@@ -101,11 +252,11 @@ def drift_report(
             record.asset_materialization.metadata["drift_share"].value)
         for record in materializations(context.instance, context.assets_def.key)
     }
-    shares[month_label(month)] = float(result.share)
+    shares[month] = float(result.share)
     chart = charts.drift_chart(shares, settings.drift_share,
                                crossings(shares, settings.drift_share),
                                Path(settings.reports_dir) / "drift_share.png")
-    per_column = {}
+    per_column = {f"effect/{k}": float(v) for k, v in effects.items() if not pd.isna(v)}
     for c in result.columns:
         if c.psi is not None:
             per_column[f"psi/{c.column}"] = float(c.psi)
@@ -118,6 +269,8 @@ def drift_report(
             "drift_share_threshold": settings.drift_share,
             "drifted_columns_count": result.drifted_count,
             "drifted_columns": ", ".join(result.drifted_columns),
+            "reference_window": window,
+            "thresholds": settings.thresholds,
             "columns": MetadataValue.table(rows, schema=COLUMN_TABLE),
             "skipped_columns": ", ".join(f"{k} ({v})" for k, v in result.skipped.items()),
             **per_column,

@@ -4,7 +4,6 @@
 import pandas as pd
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
-from drift_assets.lib.schema import month_label
 from drift_assets.lib.source import SourceError
 from drift_assets.partitions import monthly_partitions
 from drift_assets.resources import DataSource, DriftSettings, Warehouse
@@ -38,12 +37,13 @@ def reference_table(
 ) -> MaterializeResult:
     """The baseline the model was trained on: the configured reference months (default 2011-01),
     stored in the warehouse table `reference`, replacing what was there."""
-    frame = pd.concat([_load(source, m) for m in settings.reference_months], ignore_index=True)
+    months = settings.reference_choice.months
+    frame = pd.concat([_load(source, m) for m in months], ignore_index=True)
     warehouse.replace_reference(frame)
     return MaterializeResult(
         metadata={
             **_summary(frame),
-            "reference_months": ", ".join(month_label(m) for m in settings.reference_months),
+            "reference_months": ", ".join(months),
             "source": source.describe(),
         }
     )

@@ -8,12 +8,17 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from drift_assets.lib.reference import ReferenceChoice
 from drift_assets.lib.schema import DEFAULT_DRIFT_FEATURES
 
 # Setting -> the environment variable that overrides it.
 ENV = {
     "reference_months": "DRIFT_REFERENCE_MONTHS",
     "features": "DRIFT_FEATURES",
+    "reference": "DRIFT_REFERENCE",
+    "thresholds": "DRIFT_THRESHOLDS",
+    "fdr": "DRIFT_FDR",
+    "persistence": "DRIFT_PERSISTENCE",
     "drift_share": "DRIFT_SHARE",
     "promotion_tolerance": "DRIFT_PROMOTION_TOLERANCE",
     "max_rmsle": "DRIFT_MAX_RMSLE",
@@ -26,7 +31,31 @@ class DriftSettings(ConfigurableResource):
     """Reference window, monitored features, thresholds and where reports are written."""
 
     reference_months: list[str] = Field(
-        default=["2011-01"], description="months (YYYY-MM) that make up the reference"
+        default=["2011-01"],
+        description="months (YYYY-MM) of the fixed reference table, unless DRIFT_REFERENCE "
+        "names them (fixed:YYYY-MM,…); rolling and seasonal windows fall back to it",
+    )
+    reference: str | None = Field(
+        default=None,
+        description="what a month is compared against: fixed:YYYY-MM[,…], rolling:N, "
+        "seasonal; unset: the fixed reference months",
+    )
+    thresholds: str = Field(
+        default="evidently",
+        description="evidently (Evidently's tests and thresholds) or calibrated (effect sizes "
+        "against thresholds learned from alike periods)",
+    )
+    min_effect: float = Field(
+        default=0.2, description="calibrated: no column drifts below this effect size"
+    )
+    calibration_quantile: float = Field(
+        default=0.99, description="calibrated: quantile of the effect sizes of alike periods"
+    )
+    fdr: float | None = Field(
+        default=None, description="Benjamini-Hochberg false discovery rate across columns"
+    )
+    persistence: str = Field(
+        default="1/1", description="k/n: a dataset alert needs drift in k of the last n months"
     )
     features: list[str] = Field(
         default=list(DEFAULT_DRIFT_FEATURES), description="columns checked for drift and quality"
@@ -66,6 +95,26 @@ class DriftSettings(ConfigurableResource):
                 continue
             if name in ("reference_months", "features"):
                 values[name] = [v.strip() for v in raw.split(",") if v.strip()]
+            elif name in ("reference", "thresholds", "persistence"):
+                values[name] = raw.strip()
             else:
                 values[name] = float(raw)
-        return cls(**values)
+        settings = cls(**values)
+        settings.validate_choices()
+        return settings
+
+    @property
+    def reference_choice(self) -> ReferenceChoice:
+        """The parsed reference choice; its ``months`` are the fixed reference table's."""
+        return ReferenceChoice.parse(self.reference, self.reference_months)
+
+    def validate_choices(self) -> None:
+        """Fail at load time, naming the variable, rather than in the middle of a run."""
+        self.reference_choice  # noqa: B018 - parsing is the check
+        if self.thresholds not in ("evidently", "calibrated"):
+            raise ValueError(f"DRIFT_THRESHOLDS {self.thresholds!r}: expected evidently or "
+                             "calibrated")
+        k, _, n = self.persistence.partition("/")
+        if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+            raise ValueError(f"DRIFT_PERSISTENCE {self.persistence!r}: expected k/n with "
+                             "1 <= k <= n, e.g. 2/3")

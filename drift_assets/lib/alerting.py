@@ -1,0 +1,87 @@
+"""Fewer false alarms: thresholds calibrated on alike periods, FDR control, persistence.
+
+Evidently tests each column with a fixed p-value or distance threshold. On real monthly data that
+fires on seasons, on large samples (any p-value shrinks with n) and on many columns at once. Here:
+
+- **calibrated thresholds**: per column the effect size (the K-S statistic D for a numeric column,
+  the total variation distance of the category shares for a categorical one: both between 0 and 1
+  and, unlike a p-value, not shrinking with the sample size) is compared with a high quantile of
+  the same effect size between samples that are known to be alike: month-sized resamples drawn
+  from the reference window itself, and the past months that raised no alert. A floor
+  (``min_effect``) keeps a large sample from turning a negligible change into an alert;
+- **Benjamini-Hochberg**: the p-value tests of one month's columns, controlled at a false
+  discovery rate instead of each at 5%;
+- **persistence**: a dataset alert only when k of the last n months drifted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def effect_size(reference: pd.Series, current: pd.Series, column_type: str) -> float:
+    """K-S statistic D (numeric) or total variation distance (categorical), NaNs dropped."""
+    ref, cur = reference.dropna(), current.dropna()
+    if ref.empty or cur.empty:
+        return float("nan")
+    if column_type == "num":
+        a = np.sort(ref.to_numpy(dtype=float))
+        b = np.sort(cur.to_numpy(dtype=float))
+        grid = np.concatenate([a, b])
+        cdf_a = np.searchsorted(a, grid, side="right") / len(a)
+        cdf_b = np.searchsorted(b, grid, side="right") / len(b)
+        return float(np.max(np.abs(cdf_a - cdf_b)))
+    shares = pd.concat([ref.value_counts(normalize=True), cur.value_counts(normalize=True)],
+                       axis=1).fillna(0.0)
+    return float(0.5 * np.abs(shares.iloc[:, 0] - shares.iloc[:, 1]).sum())
+
+
+def calibrate(
+    window: pd.DataFrame,
+    column_types: dict[str, str],
+    sample_rows: int,
+    history: dict[str, list[float]] | None = None,
+    quantile: float = 0.99,
+    min_effect: float = 0.2,
+    resamples: int = 200,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Per column, the effect size above which a month counts as drifted.
+
+    The null distribution is the effect size between the window and month-sized bootstrap
+    samples of it (``sample_rows`` rows), plus the effect sizes of past months that raised no
+    alert (``history``); the threshold is its ``quantile``, never below ``min_effect``.
+    """
+    rng = np.random.default_rng(seed)
+    thresholds = {}
+    for column, column_type in column_types.items():
+        values = window[column].dropna().reset_index(drop=True)
+        null = []
+        if len(values) > 1:
+            for _ in range(resamples):
+                sample = values.iloc[rng.integers(0, len(values), size=max(sample_rows, 2))]
+                null.append(effect_size(values, sample, column_type))
+        null.extend((history or {}).get(column, []))
+        level = float(np.quantile(null, quantile)) if null else 1.0
+        thresholds[column] = max(level, min_effect)
+    return thresholds
+
+
+def benjamini_hochberg(pvalues: dict[str, float], rate: float) -> set[str]:
+    """The columns whose null hypothesis is rejected at false discovery rate ``rate``."""
+    items = sorted(pvalues.items(), key=lambda kv: kv[1])
+    m = len(items)
+    cutoff = 0
+    for rank, (_, p) in enumerate(items, start=1):
+        if p <= rate * rank / m:
+            cutoff = rank
+    return {column for column, _ in items[:cutoff]}
+
+
+def persistent(months_drifted: dict[str, bool], month: str, k: int, n: int) -> bool:
+    """Whether ``month`` drifted and at least ``k`` of the ``n`` months up to it drifted."""
+    if not months_drifted.get(month):
+        return False
+    earlier = sorted(m for m in months_drifted if m <= month)[-n:]
+    return sum(months_drifted[m] for m in earlier) >= k

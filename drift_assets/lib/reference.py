@@ -1,0 +1,69 @@
+"""The reference a month is compared against: a declared choice, not an accident.
+
+- ``fixed:2011-01`` (the default; ``fixed:2011-01,2011-02`` for several): the reference table;
+- ``rolling:N``: the N months before the one checked;
+- ``seasonal``: the same month a year earlier.
+Where a rolling or seasonal window has no data yet (the first months, the first year), the fixed
+reference stands in, and the drift report says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from drift_assets.lib.schema import month_label, month_start
+
+def shift(month: str | dt.date, months: int) -> str:
+    """'YYYY-MM' that many months after (before, if negative) ``month``."""
+    first = month_start(month)
+    index = first.year * 12 + first.month - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+@dataclass(frozen=True)
+class ReferenceChoice:
+    kind: str  # "fixed" | "rolling" | "seasonal"
+    months: tuple[str, ...] = ("2011-01",)  # the fixed reference (also the fallback)
+    n: int = 0  # rolling window length
+
+    @classmethod
+    def parse(cls, text: str | None, fixed_months: list[str] | None = None) -> ReferenceChoice:
+        """Read ``fixed:M[,M…]``, ``rolling:N`` or ``seasonal``; errors name the bad part."""
+        fallback = tuple(month_label(m) for m in (fixed_months or ["2011-01"]))
+        spec = (text or "fixed:" + ",".join(fallback)).strip()
+        kind, _, argument = spec.partition(":")
+        if kind == "fixed":
+            months = [m for m in argument.split(",") if m.strip()] or list(fallback)
+            return cls("fixed", tuple(month_label(m) for m in months))
+        if kind == "rolling":
+            if not argument.isdigit() or int(argument) < 1:
+                raise ValueError(f"DRIFT_REFERENCE {spec!r}: rolling needs a whole number of "
+                                 "months, e.g. rolling:3")
+            return cls("rolling", fallback, int(argument))
+        if kind == "seasonal" and not argument:
+            return cls("seasonal", fallback)
+        raise ValueError(f"DRIFT_REFERENCE {spec!r}: expected fixed:YYYY-MM[,YYYY-MM…], "
+                         "rolling:N or seasonal")
+
+    def window(self, month: str | dt.date) -> list[str]:
+        """The months ``month`` is compared against; empty for the fixed reference table."""
+        if self.kind == "rolling":
+            return [shift(month, -k) for k in range(self.n, 0, -1)]
+        if self.kind == "seasonal":
+            return [shift(month, -12)]
+        return []
+
+    @property
+    def offsets(self) -> tuple[int, int] | None:
+        """(start, end) offsets of the window in months, for Dagster's partition mapping."""
+        if self.kind == "rolling":
+            return -self.n, -1
+        if self.kind == "seasonal":
+            return -12, -12
+        return None
+
+    def describe(self) -> str:
+        if self.kind == "fixed":
+            return "fixed:" + ",".join(self.months)
+        return f"rolling:{self.n}" if self.kind == "rolling" else "seasonal"
