@@ -16,10 +16,11 @@ from dagster import (
 from drift_assets.history import materializations
 from drift_assets.jobs import training_job
 from drift_assets.lib.alerts import Alert
-from drift_assets.lib.trigger import Report, TriggerState, evaluate
+from drift_assets.lib.trigger import Report, TriggerState, evaluate, quality_failures
 from drift_assets.resources import DriftSettings, Notifier
 
 DRIFT_REPORT = AssetKey("drift_report")
+QUALITY_REPORT = AssetKey("data_quality_report")
 
 
 def _report(event) -> Report:
@@ -50,6 +51,36 @@ def new_reports(after: int | None, context: SensorEvaluationContext
     return sorted(latest.values(), key=lambda r: r.month), last
 
 
+def new_quality(after: int | None, context: SensorEvaluationContext
+                ) -> tuple[list[tuple[str, bool, str]], int | None]:
+    """(month, passed, findings) of the quality reports since ``after``, newest per month.
+
+    The checks' verdicts travel in the report's metadata too: a failed check does not fail the
+    run, so the sensor reads the results itself."""
+    latest, last = {}, after
+    for record in materializations(context.instance, QUALITY_REPORT, after):
+        event = record.asset_materialization
+        metadata = {k: v.value for k, v in event.metadata.items()}
+        latest[event.partition[:7]] = (event.partition[:7], bool(metadata.get("passed", True)),
+                                       str(metadata.get("errors", "")))
+        last = record.storage_id
+    return list(latest.values()), last
+
+
+def quality_alert(failures: list[tuple[str, str]]) -> Alert:
+    """One message for every month whose data broke, naming each cause; the checks that the
+    failure blocked are listed instead of alerting on their own."""
+    months = ", ".join(m for m, _ in failures)
+    return Alert(
+        title=f"Data quality failure in {months}: {failures[0][1]}",
+        facts=[(month, cause) for month, cause in failures],
+        action=f"suppressed for {months}: the drift alert and the model performance alert "
+               "(drift_report and model_performance did not run behind the blocking checks); "
+               "fix the source and re-materialize the month",
+        kind="quality",
+    )
+
+
 @sensor(
     job=training_job,
     minimum_interval_seconds=60,
@@ -57,15 +88,22 @@ def new_reports(after: int | None, context: SensorEvaluationContext
     description="Alerts and retrains the model when new drift reports cross the drift threshold.",
 )
 def drift_sensor(context: SensorEvaluationContext, settings: DriftSettings, notifier: Notifier):
-    """Each drift_report materialization is read once (the cursor holds its storage id). Months
-    whose drift share crosses the threshold (with hysteresis: not again while it stays above)
-    make one retrain request per tick, whose run sends one notification for all of them. During
-    the retrain cooldown the alert is sent at once and the retrain waits."""
+    """Each drift_report and data_quality_report materialization is read once (the cursor holds
+    their storage ids). Months whose data broke make one quality alert per tick naming the cause.
+    Months whose drift share crosses the threshold (with hysteresis: not again while it stays
+    above) make one retrain request per tick, whose run sends one notification for all of them.
+    During the retrain cooldown the drift alert is sent at once and the retrain waits."""
     state = TriggerState.loads(context.cursor)
+    results, quality_last = new_quality(state.quality_after, context)
+    state, broken = quality_failures(state, results, quality_last)
+    if broken:
+        notifier.notify_safely(quality_alert(broken), context.log)
     reports, last = new_reports(state.after, context)
+    k, n = (int(part) for part in settings.persistence.split("/"))
     decision = evaluate(
         state, reports, last, settings.drift_share,
         dt.timedelta(hours=settings.retrain_cooldown_hours), dt.datetime.now(dt.UTC),
+        persistence=(k, n),
     )
     cursor = decision.state.dumps()
     if decision.fired and not decision.retrain_months:

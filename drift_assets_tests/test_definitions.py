@@ -26,7 +26,8 @@ def test_lineage_links_the_four_design_card_assets():
     assert parents["drift_report"] == {"reference_table", "current_data", "data_quality_report",
                                        "reference_profile"}
     assert parents["trained_model"] == {"reference_table", "current_data"}
-    assert parents["model_performance"] == {"current_data", "trained_model"}
+    assert parents["model_performance"] == {"current_data", "data_quality_report",
+                                            "trained_model"}
 
 
 def test_rolling_and_seasonal_references_map_to_earlier_months():

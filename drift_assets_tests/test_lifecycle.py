@@ -143,3 +143,15 @@ def test_drift_retrain_refusal_degradation_and_rollback(resources, instance, cap
         assert registry.production().version == 2
     finally:
         del os.environ["DRIFT_DATA_DIR"]
+
+
+def test_persistence_needs_k_of_the_last_n_months():
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    reports = [Report("2011-02", 0.6, 0.5, ["temp"]), Report("2011-03", 0.2, 0.5, []),
+               Report("2011-04", 0.6, 0.5, ["temp"]), Report("2011-05", 0.8, 0.5, ["temp"])]
+    single = evaluate(TriggerState(), reports, 4, 0.5, dt.timedelta(0), now)
+    assert single.retrain_months == ["2011-02", "2011-04"]
+    two_of_three = evaluate(TriggerState(), reports, 4, 0.5, dt.timedelta(0), now,
+                            persistence=(2, 3))
+    assert two_of_three.retrain_months == ["2011-04"]  # February alone was a blip
+    assert [r.month for r in two_of_three.fired] == ["2011-04"]

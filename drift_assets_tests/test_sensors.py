@@ -164,3 +164,33 @@ def test_a_restart_mid_backfill_neither_loses_nor_repeats_a_retrain(env, instanc
     months = [r.tags["drift_assets/drift_months"] for r in runs]
     assert len(months) == len(set(months))  # no month retrained twice
     assert sorted(months) == ["2011-07", "2012-02"]  # none missed
+
+
+def test_a_broken_month_raises_one_alert_naming_its_cause(resources, instance, tmp_path):
+    """Half of hum missing: the blocking check stops drift and model scoring for the month, and
+    the sensor sends one message naming the cause and what it suppressed."""
+    from dagster import materialize
+
+    from drift_assets.assets import ALL_ASSETS, reference_table
+    from drift_assets.lib.generator import generate_month
+    from drift_assets.resources import FileSource
+
+    materialize([reference_table], resources=resources, instance=instance)
+    broken = generate_month("2011-05")
+    broken.loc[broken.index[::2], "hum"] = None
+    broken.to_csv(tmp_path / "2011-05.csv", index=False)
+    files = {**resources, "source": FileSource(location=str(tmp_path / "{month}.csv"))}
+    monthly = [a for a in ALL_ASSETS if a.key.path[0] in (
+        "current_data", "data_quality_report", "reference_profile", "drift_report",
+        "model_performance")]
+    materialize(ALL_ASSETS, selection=monthly, partition_key="2011-05-01", resources=files,
+                instance=instance, raise_on_error=False)
+    tick = _tick(instance, resources)
+    assert tick.run_requests == []
+    messages = [json.loads(line) for line in open(resources["notifier"].outbox)]
+    assert len(messages) == 1
+    assert messages[0]["title"] == "Data quality failure in 2011-05: hum: 52% missing (limit 10%)"
+    assert "suppressed for 2011-05: the drift alert and the model performance alert" in (
+        messages[0]["action"])
+    _tick(instance, resources, tick.cursor)
+    assert len(open(resources["notifier"].outbox).read().splitlines()) == 1  # alerted once

@@ -15,6 +15,7 @@ from dagster import (
 )
 
 from drift_assets.assets.ingest import current_data, reference_table
+from drift_assets.assets.quality import data_quality_report
 from drift_assets.lib import charts
 from drift_assets.lib.alerts import Alert
 from drift_assets.lib.lifecycle import error_threshold, promotion_gate
@@ -140,7 +141,7 @@ def trained_model(
     group_name="model",
     kinds={"scikitlearn", "pandas"},
     partitions_def=monthly_partitions,
-    deps=[current_data, trained_model],
+    deps=[current_data, data_quality_report, trained_model],
 )
 def model_performance(
     context: AssetExecutionContext,

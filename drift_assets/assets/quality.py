@@ -68,6 +68,8 @@ def data_quality_report(
             "passed": report.passed,
             "findings": len(report.findings),
             "summary": report.summary(),
+            "errors": "; ".join(f.message for f in report.findings
+                                if f.severity == quality.ERROR),
             "profile": MetadataValue.md(table),
             "max_missing_share": float(report.profile["missing_share"].max()),
         },

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from drift_assets.lib.schema import month_label, month_start
 
+
 def shift(month: str | dt.date, months: int) -> str:
     """'YYYY-MM' that many months after (before, if negative) ``month``."""
     first = month_start(month)

@@ -6,6 +6,7 @@ Pure state in, state out, so the sensor is thin and every rule is testable witho
 - a month that fired is not alerted again when it is re-materialized with the same verdict;
 - cooldown: at most one retrain per cooldown; drift found during it is alerted at once and its
   retrain waits (the months are kept as pending) until the cooldown has passed;
+- persistence (optional): a month alerts only when k of the last n months drifted;
 - each alert says what changed since the previous one.
 """
 
@@ -15,6 +16,7 @@ import datetime as dt
 import json
 from dataclasses import asdict, dataclass, field
 
+from drift_assets.lib.alerting import persistent
 from drift_assets.lib.lifecycle import crossings
 
 
@@ -27,6 +29,8 @@ class TriggerState:
     pending: list[str] = field(default_factory=list)  # alerted, retrain waiting for cooldown
     last_retrain: str | None = None  # ISO time of the last retrain request
     last_alert: dict = field(default_factory=dict)  # {"month", "share", "columns"}
+    quality_after: int | None = None  # last data_quality_report storage id seen
+    quality_failing: list[str] = field(default_factory=list)  # months alerted as broken
 
     def dumps(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -80,8 +84,12 @@ def evaluate(
     threshold: float,
     cooldown: dt.timedelta,
     now: dt.datetime,
+    persistence: tuple[int, int] = (1, 1),
 ) -> Decision:
-    """Fold the new reports into the state and decide this tick's alert and retrain."""
+    """Fold the new reports into the state and decide this tick's alert and retrain.
+
+    ``persistence`` (k, n): a month counts as drifted only when k of the n months up to it
+    reached the threshold, so a single odd month does not alert."""
     state = TriggerState(**json.loads(state.dumps()))  # never mutate the caller's
     if last_storage_id is not None:
         state.after = last_storage_id
@@ -89,7 +97,10 @@ def evaluate(
     for report in reports:
         state.shares[report.month] = report.share
         state.columns[report.month] = report.columns
-    fired_months = crossings(state.shares, threshold)
+    k, n = persistence
+    drifted = {m: share >= threshold for m, share in state.shares.items()}
+    effective = {m: 1.0 if persistent(drifted, m, k, n) else 0.0 for m in state.shares}
+    fired_months = crossings(effective, 0.5)
     new = [m for m in fired_months if m not in state.alerted and m in by_month]
     state.alerted = fired_months
     decision = Decision(state=state, fired=[by_month[m] for m in new])
@@ -120,3 +131,22 @@ def evaluate(
     state.last_retrain = now.isoformat()
     decision.retrain_months = waiting
     return decision
+
+
+def quality_failures(state: TriggerState, results: list[tuple[str, bool, str]],
+                     last_storage_id: int | None) -> tuple[TriggerState, list[tuple[str, str]]]:
+    """Fold new quality results (month, passed, summary) into the state; return the months that
+    newly fail with their cause. A month is alerted once until it passes again."""
+    state = TriggerState(**json.loads(state.dumps()))
+    if last_storage_id is not None:
+        state.quality_after = last_storage_id
+    failing = set(state.quality_failing)
+    new = []
+    for month, passed, summary in sorted(results):
+        if passed:
+            failing.discard(month)
+        elif month not in failing:
+            failing.add(month)
+            new.append((month, summary))
+    state.quality_failing = sorted(failing)
+    return state, new
