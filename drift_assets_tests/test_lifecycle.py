@@ -155,3 +155,30 @@ def test_persistence_needs_k_of_the_last_n_months():
                             persistence=(2, 3))
     assert two_of_three.retrain_months == ["2011-04"]  # February alone was a blip
     assert [r.month for r in two_of_three.fired] == ["2011-04"]
+
+
+def test_error_is_estimated_before_the_labels_and_replaced_when_they_arrive(resources, instance,
+                                                                           tmp_path):
+    from drift_assets.lib.generator import generate_month
+    from drift_assets.resources import FileSource
+
+    registry = ModelRegistry(resources["warehouse"].engine)
+    _materialize([reference_table], resources, instance)
+    _months(resources, instance, ["2011-02", "2011-03", "2011-04", "2011-05"], [current_data])
+    _materialize([trained_model], resources, instance, config={"reason": "manual"})
+    unlabelled = generate_month("2011-06").drop(columns=["casual", "registered", "cnt"])
+    unlabelled.to_csv(tmp_path / "2011-06.csv", index=False)
+    late = {**resources, "source": FileSource(location=str(tmp_path / "{month}.csv"))}
+    before = _meta(_months(late, instance, ["2011-06"], [current_data, model_performance]
+                           )["2011-06"], "model_performance")
+    assert before["scored"] is False and before["labelled_rows"] == 0
+    assert 0 < before["estimated_rmsle"] < 1.5
+    assert "rmsle" not in before
+    after = _meta(_months(resources, instance, ["2011-06"], [current_data, model_performance]
+                          )["2011-06"], "model_performance")  # the labels arrived
+    assert after["scored"] is True and after["rmsle"] > 0
+    assert after["estimate_error"] == pytest.approx(after["estimated_rmsle"] - after["rmsle"])
+    assert after["estimated_rmsle"] == pytest.approx(before["estimated_rmsle"], rel=0.2)
+    row = registry.performance().set_index("month").loc["2011-06"]
+    assert row["rmsle"] == pytest.approx(after["rmsle"])
+    assert row["estimated_rmsle"] == pytest.approx(after["estimated_rmsle"])

@@ -18,6 +18,7 @@ from drift_assets.assets.ingest import current_data, reference_table
 from drift_assets.assets.quality import data_quality_report
 from drift_assets.lib import charts
 from drift_assets.lib.alerts import Alert
+from drift_assets.lib.estimation import MonitoredModel, fit_error_model
 from drift_assets.lib.lifecycle import error_threshold, promotion_gate
 from drift_assets.lib.registry import CANDIDATE, ModelRecord, ModelRegistry
 from drift_assets.lib.schema import DATE_COLUMN, month_label
@@ -73,8 +74,11 @@ def trained_model(
         production_rmsle = evaluate(load_model(production, model_store), holdout)["rmsle"]
     decision = promotion_gate(result.holdout_rmsle, production_rmsle, settings.promotion_tolerance)
 
+    holdout = labelled(frame)
+    holdout = holdout[holdout[DATE_COLUMN] >= result.holdout_start]
+    best = result.model.best_estimator_
     buffer = io.BytesIO()
-    joblib.dump(result.model.best_estimator_, buffer)
+    joblib.dump(MonitoredModel(best, fit_error_model(best, holdout)), buffer)
     params = {"alpha": result.best_alpha, "alpha_grid": list(config.alphas),
               "cv_rmsle": result.cv_rmsle, "train_rows": result.train_rows,
               "holdout_rows": result.holdout_rows, "run_id": context.run.run_id}
@@ -150,47 +154,48 @@ def model_performance(
     notifier: Notifier,
     settings: DriftSettings,
 ) -> MaterializeResult:
-    """The production model's error on the month once its labels (cnt) have arrived: RMSLE and
-    MAE, plotted over time. When the error passes its threshold (a fixed bound, or the mean plus
-    N standard deviations of the earlier months) and the previous production version does better
-    on this month, the model is rolled back to that version and the team is told."""
+    """The production model's error on the month: estimated from the features alone (direct loss
+    estimation) as soon as the month is loaded, and realized RMSLE and MAE once its labels (cnt)
+    have arrived, both plotted over time. When the realized error passes its threshold (a fixed
+    bound, or the mean plus N standard deviations of the earlier months) and the previous
+    production version does better on this month, the model is rolled back to that version and
+    the team is told."""
     month = month_label(context.partition_key)
-    rows = labelled(warehouse.read_month(month))
+    rows = warehouse.read_month(month)
     registry = ModelRegistry(warehouse.engine)
     production = registry.production()
-    if production is None or rows.empty:
-        # Nothing to score yet: say so on the partition rather than fail the month's run.
-        why = "no production model yet" if production is None else "labels not arrived yet"
-        return MaterializeResult(metadata={"scored": False, "why": why})
-    scores = evaluate(load_model(production, model_store), rows)
-    history = registry.performance(before=month)
-    threshold = error_threshold(history["rmsle"].tolist(), settings.max_rmsle,
-                                settings.error_n_std)
-    degraded = threshold is not None and scores["rmsle"] > threshold
-    rolled_back_to = None
-    if degraded:
-        rolled_back_to = _roll_back(context, registry, model_store, notifier, production, rows,
-                                    month, scores["rmsle"], threshold)
-    registry.record_performance(month, production.version, scores["rmsle"], scores["mae"])
+    if production is None:
+        # Nothing to score with yet: say so on the partition rather than fail the month's run.
+        return MaterializeResult(metadata={"scored": False, "why": "no production model yet"})
+    model = load_model(production, model_store)
+    estimated = model.estimate_rmsle(rows)
+    known = labelled(rows)
+    metadata = {"version": production.version, "estimated_rmsle": estimated,
+                "labelled_rows": len(known),
+                "in_training_window": bool(production.window_end
+                                           and month <= month_label(production.window_end))}
+    threshold = error_threshold(registry.performance(before=month)["rmsle"].dropna().tolist(),
+                                settings.max_rmsle, settings.error_n_std)
+    scores = {"rmsle": None, "mae": None}
+    if not known.empty:
+        scores = evaluate(model, known)
+        degraded = threshold is not None and scores["rmsle"] > threshold
+        rolled_back_to = None
+        if degraded:
+            rolled_back_to = _roll_back(context, registry, model_store, notifier, production,
+                                        known, month, scores["rmsle"], threshold)
+        metadata.update({**scores, "estimate_error": estimated - scores["rmsle"],
+                         "degraded": degraded, "rolled_back_to": rolled_back_to})
+    registry.record_performance(month, production.version, scores["rmsle"], scores["mae"],
+                                estimated)
     chart = charts.error_chart(
         registry.performance().to_dict("records"), threshold,
         Path(settings.reports_dir) / "model_error.png",
     )
-    return MaterializeResult(
-        metadata={
-            "scored": True,
-            "labelled_rows": len(rows),
-            "in_training_window": bool(production.window_end
-                                       and month <= month_label(production.window_end)),
-            "version": production.version,
-            "rmsle": scores["rmsle"],
-            "mae": scores["mae"],
-            "rmsle_threshold": threshold,
-            "degraded": degraded,
-            "rolled_back_to": rolled_back_to,
-            "error_chart": MetadataValue.path(chart),
-        }
-    )
+    return MaterializeResult(metadata={
+        **metadata, "scored": not known.empty, "rmsle_threshold": threshold,
+        "error_chart": MetadataValue.path(chart),
+    })
 
 
 def _roll_back(context, registry: ModelRegistry, store: ModelStore, notifier: Notifier,

@@ -41,14 +41,16 @@ def error_chart(rows: list[dict], threshold: float | None, path: str | Path) -> 
     """Production model error per month (realized; estimated where given), coloured by the
     production version that made the predictions."""
     rows = sorted(rows, key=lambda r: r["month"])
+    realized = [r for r in rows if r.get("rmsle") is not None and r["rmsle"] == r["rmsle"]]
     fig, ax = plt.subplots(figsize=(10, 3.5))
-    months = [r["month"] for r in rows]
-    ax.plot(months, [r["rmsle"] for r in rows], color="grey", linewidth=1, zorder=1)
-    for version in sorted({r["version"] for r in rows}):
-        mine = [r for r in rows if r["version"] == version]
+    ax.plot([r["month"] for r in realized], [r["rmsle"] for r in realized], color="grey",
+            linewidth=1, zorder=1)
+    for version in sorted({r["version"] for r in realized}):
+        mine = [r for r in realized if r["version"] == version]
         ax.scatter([r["month"] for r in mine], [r["rmsle"] for r in mine], zorder=2,
                    label=f"production v{version}")
-    estimated = [r for r in rows if r.get("estimated_rmsle") is not None]
+    estimated = [r for r in rows if r.get("estimated_rmsle") is not None
+                 and r["estimated_rmsle"] == r["estimated_rmsle"]]  # not NaN
     if estimated:
         ax.plot([r["month"] for r in estimated], [r["estimated_rmsle"] for r in estimated],
                 linestyle=":", marker="x", color="black", label="estimated before labels")

@@ -49,8 +49,9 @@ PERFORMANCE = sa.Table(
     METADATA,
     sa.Column("month", sa.String(7), primary_key=True),
     sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("rmsle", sa.Float, nullable=False),
-    sa.Column("mae", sa.Float, nullable=False),
+    sa.Column("rmsle", sa.Float),  # realized: null until the labels arrive
+    sa.Column("mae", sa.Float),
+    sa.Column("estimated_rmsle", sa.Float),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
 
@@ -143,17 +144,22 @@ class ModelRegistry:
             conn.execute(EVENTS.insert().values(at=_now(), version=version, event=event,
                                                 detail=detail))
 
-    def record_performance(self, month: str, version: int, rmsle: float, mae: float) -> None:
-        """The production model's error on a month; a re-scored month replaces its row."""
+    def record_performance(self, month: str, version: int, rmsle: float | None,
+                           mae: float | None, estimated_rmsle: float | None = None) -> None:
+        """The production model's error on a month (realized once labelled, and estimated); a
+        re-scored month replaces its row."""
         with self.engine.begin() as conn:
             conn.execute(PERFORMANCE.delete().where(PERFORMANCE.c.month == month))
-            conn.execute(PERFORMANCE.insert().values(month=month, version=version, rmsle=rmsle,
-                                                     mae=mae, at=_now()))
+            conn.execute(PERFORMANCE.insert().values(
+                month=month, version=version, rmsle=rmsle, mae=mae,
+                estimated_rmsle=estimated_rmsle, at=_now()))
 
     def performance(self, before: str | None = None) -> pd.DataFrame:
-        """Monthly errors (month, version, rmsle, mae), optionally of the months before one."""
+        """Monthly errors (month, version, rmsle, mae, estimated_rmsle), optionally of the months
+        before one."""
         query = sa.select(PERFORMANCE.c.month, PERFORMANCE.c.version, PERFORMANCE.c.rmsle,
-                          PERFORMANCE.c.mae).order_by(PERFORMANCE.c.month)
+                          PERFORMANCE.c.mae, PERFORMANCE.c.estimated_rmsle
+                          ).order_by(PERFORMANCE.c.month)
         if before is not None:
             query = query.where(PERFORMANCE.c.month < before)
         with self.engine.connect() as conn:
