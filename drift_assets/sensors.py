@@ -36,6 +36,7 @@ def _report(event) -> Report:
         details=", ".join(f"{d['column']} ({d['method']} {d['score']:.4g}, threshold "
                           f"{d['threshold']:g})" for d in drifted),
         report=str(metadata.get("report", "")),
+        drift=bool(metadata["drift_detected"]) if "drift_detected" in metadata else None,
     )
 
 

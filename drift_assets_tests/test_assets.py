@@ -144,3 +144,34 @@ def test_trained_model_is_stored_as_a_new_version(resources, instance, reference
     assert store.versions("bike_demand_ridge") == [1, 2]
     assert store.metadata("bike_demand_ridge", 1)["sha256"] == one["sha256"]
     assert Path(one["model_uri"]).is_file()
+
+
+def test_seasonal_reference_with_calibrated_thresholds(env, instance):
+    from drift_assets.assets import build_assets
+    from drift_assets.resources import build_resources
+
+    resources = build_resources({**env, "DRIFT_REFERENCE": "seasonal",
+                                 "DRIFT_THRESHOLDS": "calibrated"})
+    assets = build_assets(resources["settings"])
+    materialize([assets[0]], resources=resources, instance=instance)
+    first = _run_month("2011-07", resources, instance, assets=assets)
+    later = _run_month("2012-07", resources, instance, assets=assets)
+    early, seasonal = _metadata(first, "drift_report"), _metadata(later, "drift_report")
+    assert early["reference_window"] == "seasonal has no data yet: fixed:2011-01"
+    assert seasonal["reference_window"] == "seasonal: 2011-07"
+    assert early["drift_detected"] is True  # July against January
+    assert seasonal["drift_detected"] is False  # July against the July before
+    methods = {r.data["column"]: r.data["method"] for r in seasonal["columns"].records}
+    assert methods["temp"] == "calibrated ks_d" and methods["weathersit"] == "calibrated tvd"
+    assert all(r.data["threshold"] >= 0.2 for r in seasonal["columns"].records)  # min effect
+    assert seasonal["relations/drift"] is False and seasonal["relations/threshold"] > 0
+    resources["warehouse"].dispose()
+
+
+def test_months_with_the_same_window_share_one_profile(resources, instance, reference):
+    first = _run_month("2011-02", resources, instance)
+    second = _run_month("2011-03", resources, instance)
+    one, two = _metadata(first, "reference_profile"), _metadata(second, "reference_profile")
+    assert one["reused"] is False and two["reused"] is True
+    assert one["profile_key"] == two["profile_key"]
+    assert two["reference_window"] == "fixed:2011-01"

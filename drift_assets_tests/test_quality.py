@@ -48,3 +48,18 @@ def test_warnings_alone_do_not_fail():
     report = quality.assess(current, reference, FEATURES)
     assert report.findings_for("value_ranges")  # July is warmer than any January day
     assert report.passed
+
+
+def test_relations_between_columns():
+    """A temperature rescaled while the feeling temperature is not breaks their relation; the
+    same month a year later, with its own weather, does not."""
+    from drift_assets.lib.multivariate import ReconstructionMonitor
+
+    columns = ["temp", "atemp", "hum", "windspeed"]
+    monitor = ReconstructionMonitor(_month("2011-07", 1), columns)
+    clean = _month("2012-07", 1)
+    assert not monitor.check(clean).drifted
+    broken = clean.assign(temp=clean["temp"] * 0.8)
+    result = monitor.check(broken)
+    assert result.drifted and result.error > result.upper
+    assert set(result.columns[:2]) == {"temp", "atemp"}

@@ -32,6 +32,7 @@ from drift_assets.history import materializations
 from drift_assets.lib import charts
 from drift_assets.lib.alerting import benjamini_hochberg, calibrate, effect_size
 from drift_assets.lib.lifecycle import crossings
+from drift_assets.lib.multivariate import ReconstructionMonitor, ReconstructionResult
 from drift_assets.lib.profiles import ProfileStore
 from drift_assets.lib.reference import ReferenceChoice
 from drift_assets.lib.schema import month_label
@@ -175,7 +176,12 @@ def build_drift_assets(settings: DriftSettings) -> list[AssetsDefinition]:
                                  settings.calibration_quantile)
         elif settings.fdr:
             result = _fdr(result, settings.fdr)
-        return _report(context, settings, month, window, reference, current, result, effects)
+        numeric = [c.column for c in result.columns if c.column_type == "num"]
+        relations = None
+        if len(numeric) >= 2 and len(reference.dropna(subset=numeric)) > len(numeric) + 1:
+            relations = ReconstructionMonitor(reference, numeric).check(current)
+        return _report(context, settings, month, window, reference, current, result, effects,
+                       relations)
 
     return [reference_profile, drift_report]
 
@@ -226,8 +232,8 @@ def _fdr(result: DriftResult, rate: float) -> DriftResult:
 
 
 def _report(context, settings: DriftSettings, month: str, window: str, reference: pd.DataFrame,
-            current: pd.DataFrame, result: DriftResult, effects: dict[str, float]
-            ) -> MaterializeResult:
+            current: pd.DataFrame, result: DriftResult, effects: dict[str, float],
+            relations: ReconstructionResult | None) -> MaterializeResult:
     html = Path(settings.reports_dir) / f"drift_{month}.html"
     html.parent.mkdir(parents=True, exist_ok=True)
     rendered = save_evidently_html(
@@ -257,6 +263,15 @@ def _report(context, settings: DriftSettings, month: str, window: str, reference
                                crossings(shares, settings.drift_share),
                                Path(settings.reports_dir) / "drift_share.png")
     per_column = {f"effect/{k}": float(v) for k, v in effects.items() if not pd.isna(v)}
+    if relations is not None:
+        per_column.update({
+            "relations/error": relations.error, "relations/threshold": relations.upper,
+            "relations/drift": relations.drifted,
+            "relations/columns": ", ".join(relations.columns),
+        })
+    # With calibrated thresholds a broken relation between columns is drift on its own.
+    drift = result.dataset_drift or bool(
+        settings.thresholds == "calibrated" and relations is not None and relations.drifted)
     for c in result.columns:
         if c.psi is not None:
             per_column[f"psi/{c.column}"] = float(c.psi)
@@ -264,7 +279,7 @@ def _report(context, settings: DriftSettings, month: str, window: str, reference
             per_column[f"ks_statistic/{c.column}"] = float(c.ks_statistic)
     return MaterializeResult(
         metadata={
-            "drift_detected": result.dataset_drift,
+            "drift_detected": drift,
             "drift_share": float(result.share),
             "drift_share_threshold": settings.drift_share,
             "drifted_columns_count": result.drifted_count,

@@ -1,8 +1,9 @@
 """The drift trigger: which new drift reports deserve an alert and a retrain, and which do not.
 
 Pure state in, state out, so the sensor is thin and every rule is testable without Dagster:
-- hysteresis: in month order, a month fires when its drift share reaches the threshold while the
-  trigger is armed; the trigger re-arms when a month's share falls back below the threshold;
+- hysteresis: in month order, a month fires when it drifts (its drift share reaches the threshold,
+  or the report's verdict says so) while the trigger is armed; the trigger re-arms when a month
+  no longer drifts;
 - a month that fired is not alerted again when it is re-materialized with the same verdict;
 - cooldown: at most one retrain per cooldown; drift found during it is alerted at once and its
   retrain waits (the months are kept as pending) until the cooldown has passed;
@@ -24,6 +25,7 @@ from drift_assets.lib.lifecycle import crossings
 class TriggerState:
     after: int | None = None  # last drift_report storage id seen
     shares: dict[str, float] = field(default_factory=dict)  # month -> latest drift share
+    drifts: dict[str, bool] = field(default_factory=dict)  # month -> latest dataset verdict
     columns: dict[str, list[str]] = field(default_factory=dict)  # month -> drifted columns
     alerted: list[str] = field(default_factory=list)  # months whose crossing was alerted
     pending: list[str] = field(default_factory=list)  # alerted, retrain waiting for cooldown
@@ -46,6 +48,7 @@ class Report:
     share: float
     threshold: float
     columns: list[str]  # drifted columns
+    drift: bool | None = None  # the report's verdict; None: share >= threshold
     details: str = ""  # "temp (ks 0.0001 < 0.05), …" for messages
     report: str = ""
 
@@ -96,10 +99,11 @@ def evaluate(
     by_month = {r.month: r for r in reports}
     for report in reports:
         state.shares[report.month] = report.share
+        state.drifts[report.month] = (report.share >= threshold if report.drift is None
+                                      else report.drift)
         state.columns[report.month] = report.columns
     k, n = persistence
-    drifted = {m: share >= threshold for m, share in state.shares.items()}
-    effective = {m: 1.0 if persistent(drifted, m, k, n) else 0.0 for m in state.shares}
+    effective = {m: 1.0 if persistent(state.drifts, m, k, n) else 0.0 for m in state.drifts}
     fired_months = crossings(effective, 0.5)
     new = [m for m in fired_months if m not in state.alerted and m in by_month]
     state.alerted = fired_months
@@ -112,9 +116,9 @@ def evaluate(
     if not waiting:
         if not reports:
             decision.skip = f"no new drift_report materialization after storage id {state.after}"
-        elif any(r.share >= threshold for r in reports):
-            decision.skip = (f"{len(reports)} new report(s): drift share stays above "
-                             f"{threshold:.2f} since the alert for {', '.join(fired_months)}")
+        elif any(state.drifts[r.month] for r in reports):
+            decision.skip = (f"{len(reports)} new report(s): drift stays (share threshold "
+                             f"{threshold:.2f}) since the alert for {', '.join(fired_months)}")
         else:
             worst = max(reports, key=lambda r: r.share)
             decision.skip = (f"{len(reports)} new report(s), none drifted: highest drift share "
