@@ -186,6 +186,80 @@ def run_detect(args) -> int:
     return 1 if result.dataset_drift else 0
 
 
+def history_rows(instance, registry) -> list[dict]:
+    """One row per month from the instance and the registry: what was compared, found and sent."""
+    from dagster import AssetKey, DagsterRunStatus, RunsFilter
+
+    from drift_assets.history import materializations
+
+    def latest(key: str) -> dict[str, dict]:
+        out = {}
+        for record in materializations(instance, AssetKey(key)):
+            event = record.asset_materialization
+            out[event.partition[:7]] = {k: v.value for k, v in event.metadata.items()}
+        return out
+
+    drift, quality = latest("drift_report"), latest("data_quality_report")
+    performance = registry.performance().set_index("month").to_dict("index")
+    alerted = {}
+    for run in instance.get_runs(RunsFilter(job_name="training_job",
+                                            statuses=[DagsterRunStatus.SUCCESS])):
+        for month in run.tags.get("drift_assets/drift_months", "").split(","):
+            if month:
+                alerted.setdefault(month, f"drift alert, retrain run {run.run_id[:8]}")
+    rows = []
+    for month in sorted(set(drift) | set(quality)):
+        report, checks, error = drift.get(month, {}), quality.get(month, {}), performance.get(
+            month, {})
+        table = report.get("columns")
+        columns = [f"{r.data['column']} {r.data['score']:.3g}/{r.data['threshold']:.3g}"
+                   for r in table.records if r.data["drifted"]] if table else []
+        broken = checks and not checks.get("passed", True)
+        if broken:
+            alerts = "quality alert; drift and model alerts suppressed"
+        elif month in alerted:
+            alerts = alerted[month]
+        elif report.get("drift_detected"):
+            alerts = "none (drift continues, already alerted)"
+        else:
+            alerts = "none"
+        rows.append({
+            "month": month,
+            "reference": report.get("reference_window", "-"),
+            "drift_share": report.get("drift_share"),
+            "drifted": ", ".join(columns),
+            "verdict": ("DRIFT" if report.get("drift_detected") else "no") if report else "-",
+            "quality": (checks.get("errors") or "failed") if broken else ("ok" if checks else "-"),
+            "estimated_rmsle": error.get("estimated_rmsle"),
+            "realized_rmsle": error.get("rmsle"),
+            "alerts": alerts,
+        })
+    return rows
+
+
+def run_history(as_json: bool) -> int:
+    """``history``: one row per month on the configured instance."""
+    _dagster_home()
+    from dagster import DagsterInstance
+    from dagster import build_resources as open_resources
+
+    from drift_assets.lib.registry import ModelRegistry
+    from drift_assets.resources import build_resources
+
+    with DagsterInstance.get() as instance, open_resources(build_resources()) as resources:
+        rows = history_rows(instance, ModelRegistry(resources.warehouse.engine))
+    if as_json:
+        print(json.dumps(rows, indent=2, default=lambda v: None if v != v else v))
+    elif rows:
+        table = pd.DataFrame(rows)
+        for column in ("drift_share", "estimated_rmsle", "realized_rmsle"):
+            table[column] = table[column].map(lambda v: "-" if v is None or v != v else f"{v:.3f}")
+        print(table.to_string(index=False))
+    else:
+        print("no month has been checked yet: run `drift-assets backfill`")
+    return 0
+
+
 def run_models(args) -> int:
     """``models list`` and ``models rollback [VERSION]`` on the configured registry and store."""
     from dagster import build_resources as open_resources
@@ -239,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     detect.add_argument("--drift-share", type=float, default=0.5)
     detect.add_argument("--json", action="store_true", help="print the result as JSON")
     detect.add_argument("--html", help="write Evidently's HTML report here")
+    history = commands.add_parser("history", help="one row per month: drift, quality, error")
+    history.add_argument("--json", action="store_true", help="print the rows as JSON")
     models = commands.add_parser("models", help="the model registry")
     actions = models.add_subparsers(dest="action", required=True)
     actions.add_parser("list", help="every version with its status and scores")
@@ -248,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "models":
         return run_models(args)
+    if args.command == "history":
+        return run_history(args.json)
     if args.command == "backfill":
         run_backfill(args.first, args.last)
         return 0

@@ -57,15 +57,17 @@ def test_the_installed_command_runs(files):
     assert done.returncode == 1, done.stderr
 
 
-def _backfill(tmp_path, *months) -> str:
+def _run(tmp_path, *args) -> str:
     env = {**os.environ, "DRIFT_DATA_DIR": str(tmp_path / "data"),
            "DAGSTER_HOME": str(tmp_path / "home")}
-    done = subprocess.run(
-        [sys.executable, "-m", "drift_assets.cli", "backfill", "--from", months[0], "--to",
-         months[1]], capture_output=True, text=True, timeout=900, env=env,
-    )
+    done = subprocess.run([sys.executable, "-m", "drift_assets.cli", *args],
+                          capture_output=True, text=True, timeout=900, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
+
+
+def _backfill(tmp_path, first, last) -> str:
+    return _run(tmp_path, "backfill", "--from", first, "--to", last)
 
 
 @pytest.mark.slow
@@ -87,3 +89,9 @@ def test_backfill_prints_the_summary_and_retrains_on_drift(tmp_path):
     assert "retrained" not in again and "since the alert for 2011-02, 2011-07" in again
     assert len((data / "notifications.jsonl").read_text().splitlines()) == 1
     assert not (data / "models" / "bike_demand_ridge" / "v0002").exists()
+    history = json.loads(_run(tmp_path, "history", "--json"))
+    july = next(r for r in history if r["month"] == "2011-07")
+    assert july["reference"] == "fixed:2011-01" and july["verdict"] == "DRIFT"
+    assert july["alerts"].startswith("drift alert, retrain run")
+    assert "temp" in july["drifted"] and july["quality"] == "ok"
+    assert next(r for r in history if r["month"] == "2011-03")["alerts"].startswith("none")

@@ -5,7 +5,6 @@ compared against (fixed, rolling or seasonal), fed by Dagster partition mappings
 shows which months each check used; ``drift_report`` tests the month against it.
 """
 
-import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -27,19 +26,16 @@ from dagster import (
 
 from drift_assets.assets.ingest import current_data, reference_table
 from drift_assets.assets.quality import data_quality_report
-from drift_assets.engine import DriftResult, build_profile, detect_drift, save_evidently_html
+from drift_assets.engine import build_profile, save_evidently_html
 from drift_assets.history import materializations
 from drift_assets.lib import charts
-from drift_assets.lib.alerting import benjamini_hochberg, calibrate, effect_size
+from drift_assets.lib.alerting import Verdict, calibrate, judge
 from drift_assets.lib.lifecycle import crossings
-from drift_assets.lib.multivariate import ReconstructionMonitor, ReconstructionResult
 from drift_assets.lib.profiles import ProfileStore
 from drift_assets.lib.reference import ReferenceChoice
 from drift_assets.lib.schema import month_label
 from drift_assets.partitions import monthly_partitions
 from drift_assets.resources import DriftSettings, Warehouse
-
-P_VALUE_TESTS = ("ks", "chisquare", "z")
 
 COLUMN_TABLE = TableSchema(
     columns=[
@@ -166,22 +162,14 @@ def build_drift_assets(settings: DriftSettings) -> list[AssetsDefinition]:
         stored, window = ProfileStore(warehouse.engine).for_month(month)
         current = warehouse.read_month(month)
         reference, _, _ = reference_window(context, warehouse, choice, month)
-        result = detect_drift(stored["profile"], current, settings.features,
-                              drift_share=settings.drift_share)
-        effects = {c.column: effect_size(reference[c.column], current[c.column], c.column_type)
-                   for c in result.columns}
-        if settings.thresholds == "calibrated":
-            history = _clean_history(context, month)
-            result = _calibrated(result, effects, stored["thresholds"], history,
-                                 settings.calibration_quantile)
-        elif settings.fdr:
-            result = _fdr(result, settings.fdr)
-        numeric = [c.column for c in result.columns if c.column_type == "num"]
-        relations = None
-        if len(numeric) >= 2 and len(reference.dropna(subset=numeric)) > len(numeric) + 1:
-            relations = ReconstructionMonitor(reference, numeric).check(current)
-        return _report(context, settings, month, window, reference, current, result, effects,
-                       relations)
+        calibrated = settings.thresholds == "calibrated"
+        verdict = judge(
+            stored["profile"], reference, current, settings.features, settings.drift_share,
+            calibrated_thresholds=stored["thresholds"] if calibrated else None,
+            history=_clean_history(context, month) if calibrated else None,
+            quantile=settings.calibration_quantile, fdr=settings.fdr,
+        )
+        return _report(context, settings, month, window, reference, current, verdict)
 
     return [reference_profile, drift_report]
 
@@ -202,38 +190,9 @@ def _clean_history(context, month: str) -> dict[str, list[float]]:
     return history
 
 
-def _calibrated(result: DriftResult, effects: dict[str, float], thresholds: dict[str, float],
-                history: dict[str, list[float]], quantile: float) -> DriftResult:
-    """Verdicts on the effect size against the calibrated threshold, raised by the quantile of
-    the column's effect sizes in earlier months that raised no alert (when there are 5 or more)."""
-    columns = []
-    for c in result.columns:
-        threshold = thresholds[c.column]
-        past = history.get(c.column, [])
-        if len(past) >= 5:
-            threshold = max(threshold, float(pd.Series(past).quantile(quantile)))
-        method = "ks_d" if c.column_type == "num" else "tvd"
-        columns.append(dataclasses.replace(
-            c, method=f"calibrated {method}", score=effects[c.column], threshold=threshold,
-            drifted=bool(effects[c.column] > threshold)))
-    return dataclasses.replace(result, columns=tuple(columns))
-
-
-def _fdr(result: DriftResult, rate: float) -> DriftResult:
-    """Benjamini-Hochberg across the month's p-value tests at false discovery rate ``rate``."""
-    pvalues = {c.column: c.score for c in result.columns if c.method in P_VALUE_TESTS}
-    rejected = benjamini_hochberg(pvalues, rate)
-    columns = tuple(
-        dataclasses.replace(c, drifted=c.column in rejected, method=f"{c.method} (BH {rate:g})")
-        if c.column in pvalues else c
-        for c in result.columns
-    )
-    return dataclasses.replace(result, columns=columns)
-
-
 def _report(context, settings: DriftSettings, month: str, window: str, reference: pd.DataFrame,
-            current: pd.DataFrame, result: DriftResult, effects: dict[str, float],
-            relations: ReconstructionResult | None) -> MaterializeResult:
+            current: pd.DataFrame, verdict: Verdict) -> MaterializeResult:
+    result, effects, relations = verdict.result, verdict.effects, verdict.relations
     html = Path(settings.reports_dir) / f"drift_{month}.html"
     html.parent.mkdir(parents=True, exist_ok=True)
     rendered = save_evidently_html(
@@ -269,9 +228,6 @@ def _report(context, settings: DriftSettings, month: str, window: str, reference
             "relations/drift": relations.drifted,
             "relations/columns": ", ".join(relations.columns),
         })
-    # With calibrated thresholds a broken relation between columns is drift on its own.
-    drift = result.dataset_drift or bool(
-        settings.thresholds == "calibrated" and relations is not None and relations.drifted)
     for c in result.columns:
         if c.psi is not None:
             per_column[f"psi/{c.column}"] = float(c.psi)
@@ -279,7 +235,7 @@ def _report(context, settings: DriftSettings, month: str, window: str, reference
             per_column[f"ks_statistic/{c.column}"] = float(c.ks_statistic)
     return MaterializeResult(
         metadata={
-            "drift_detected": drift,
+            "drift_detected": verdict.drift,
             "drift_share": float(result.share),
             "drift_share_threshold": settings.drift_share,
             "drifted_columns_count": result.drifted_count,

@@ -16,8 +16,16 @@ fires on seasons, on large samples (any p-value shrinks with n) and on many colu
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+
+from drift_assets.engine import DriftResult, ReferenceProfile, detect_drift
+from drift_assets.lib.multivariate import ReconstructionMonitor, ReconstructionResult
+
+P_VALUE_TESTS = ("ks", "chisquare", "z")
 
 
 def effect_size(reference: pd.Series, current: pd.Series, column_type: str) -> float:
@@ -85,3 +93,72 @@ def persistent(months_drifted: dict[str, bool], month: str, k: int, n: int) -> b
         return False
     earlier = sorted(m for m in months_drifted if m <= month)[-n:]
     return sum(months_drifted[m] for m in earlier) >= k
+
+
+def calibrated_verdicts(result: DriftResult, effects: dict[str, float],
+                        thresholds: dict[str, float], history: dict[str, list[float]],
+                        quantile: float) -> DriftResult:
+    """Verdicts on the effect size against the calibrated threshold, raised by the quantile of
+    the column's effect sizes in earlier months that raised no alert (when there are 5 or more)."""
+    columns = []
+    for c in result.columns:
+        threshold = thresholds[c.column]
+        past = history.get(c.column, [])
+        if len(past) >= 5:
+            threshold = max(threshold, float(pd.Series(past).quantile(quantile)))
+        method = "ks_d" if c.column_type == "num" else "tvd"
+        columns.append(dataclasses.replace(
+            c, method=f"calibrated {method}", score=effects[c.column], threshold=threshold,
+            drifted=bool(effects[c.column] > threshold)))
+    return dataclasses.replace(result, columns=tuple(columns))
+
+
+def fdr_verdicts(result: DriftResult, rate: float) -> DriftResult:
+    """Benjamini-Hochberg across the month's p-value tests at false discovery rate ``rate``."""
+    pvalues = {c.column: c.score for c in result.columns if c.method in P_VALUE_TESTS}
+    rejected = benjamini_hochberg(pvalues, rate)
+    columns = tuple(
+        dataclasses.replace(c, drifted=c.column in rejected, method=f"{c.method} (BH {rate:g})")
+        if c.column in pvalues else c
+        for c in result.columns
+    )
+    return dataclasses.replace(result, columns=columns)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    result: DriftResult  # per-column verdicts (Evidently's, or calibrated, or FDR-controlled)
+    effects: dict[str, float]  # effect size per column
+    relations: ReconstructionResult | None  # the multivariate signal
+    drift: bool  # the month's dataset verdict
+
+
+def judge(
+    profile: ReferenceProfile,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    features: list[str],
+    drift_share: float = 0.5,
+    calibrated_thresholds: dict[str, float] | None = None,
+    history: dict[str, list[float]] | None = None,
+    quantile: float = 0.99,
+    fdr: float | None = None,
+) -> Verdict:
+    """The month's verdict: Evidently's tests by default; with ``calibrated_thresholds`` the
+    effect sizes against them (and the relations between columns count as drift); else, with
+    ``fdr``, Benjamini-Hochberg across the month's p-value tests."""
+    result = detect_drift(profile, current, features, drift_share=drift_share)
+    effects = {c.column: effect_size(reference[c.column], current[c.column], c.column_type)
+               for c in result.columns}
+    if calibrated_thresholds is not None:
+        result = calibrated_verdicts(result, effects, calibrated_thresholds, history or {},
+                                     quantile)
+    elif fdr:
+        result = fdr_verdicts(result, fdr)
+    numeric = [c.column for c in result.columns if c.column_type == "num"]
+    relations = None
+    if len(numeric) >= 2 and len(reference.dropna(subset=numeric)) > len(numeric) + 1:
+        relations = ReconstructionMonitor(reference, numeric).check(current)
+    drift = result.dataset_drift or bool(
+        calibrated_thresholds is not None and relations is not None and relations.drifted)
+    return Verdict(result, effects, relations, drift)
