@@ -65,21 +65,26 @@ def _latest_storage_ids(context, key: AssetKey, partitions: list[str]) -> list[i
     return sorted(latest.values())
 
 
+FALLBACK = "has no clean data yet"
+
+
 def reference_window(context, warehouse: Warehouse, choice: ReferenceChoice, month: str
                      ) -> tuple[pd.DataFrame, str, list[int]]:
     """The rows ``month`` is compared against, a description of them, and their data versions.
 
-    Months of a rolling or seasonal window that are not in the warehouse yet are left out; with
+    Months of a rolling or seasonal window that are not in the warehouse yet, or that raised an
+    alert (drift, or failed quality), are left out, so a fault does not echo a year later; with
     none of them, the fixed reference table stands in."""
     loaded = warehouse.month_counts()
-    months = [m for m in choice.window(month) if m in loaded]
+    alerted = _alerted_months(context)
+    months = choice.window(month, lambda m: m in loaded and m < month and m not in alerted)
     if months:
         frame = pd.concat([warehouse.read_month(m) for m in months], ignore_index=True)
         versions = _latest_storage_ids(context, current_data.key, [f"{m}-01" for m in months])
         return frame, f"{choice.describe()}: {', '.join(months)}", versions
     versions = [r.storage_id for r in
                 context.instance.fetch_materializations(reference_table.key, limit=1).records]
-    why = "" if choice.kind == "fixed" else f"{choice.describe()} has no data yet: "
+    why = "" if choice.kind == "fixed" else f"{choice.describe()} {FALLBACK}: "
     return warehouse.read_reference(), f"{why}fixed:{','.join(choice.months)}", versions
 
 
@@ -174,19 +179,36 @@ def build_drift_assets(settings: DriftSettings) -> list[AssetsDefinition]:
     return [reference_profile, drift_report]
 
 
-def _clean_history(context, month: str) -> dict[str, list[float]]:
-    """Effect sizes per column of the earlier months that raised no alert."""
+def _latest_metadata(context, key: str) -> dict[str, dict]:
+    """The newest materialization's metadata of every month of asset ``key``."""
     latest = {}
-    for record in materializations(context.instance, AssetKey("drift_report")):
+    for record in materializations(context.instance, AssetKey(key)):
         event = record.asset_materialization
-        if event.partition and event.partition[:7] < month:
-            latest[event.partition[:7]] = event.metadata
+        if event.partition:
+            latest[event.partition[:7]] = {k: v.value for k, v in event.metadata.items()}
+    return latest
+
+
+def _alerted_months(context) -> set[str]:
+    """Months whose quality checks failed, or whose drift report found drift against their own
+    window (drift against the fixed stand-in of a window without data is the season's)."""
+    drifted = {m for m, md in _latest_metadata(context, "drift_report").items()
+               if md.get("drift_detected") and FALLBACK not in md.get("reference_window", "")}
+    broken = {m for m, md in _latest_metadata(context, "data_quality_report").items()
+              if not md.get("passed", True)}
+    return drifted | broken
+
+
+def _clean_history(context, month: str) -> dict[str, list[float]]:
+    """Effect sizes per column of the earlier months in which that column raised no alert."""
     history: dict[str, list[float]] = {}
-    for metadata in latest.values():
-        if metadata.get("drift_detected") and not metadata["drift_detected"].value:
-            for key, value in metadata.items():
-                if key.startswith("effect/"):
-                    history.setdefault(key[len("effect/"):], []).append(float(value.value))
+    for past, metadata in _latest_metadata(context, "drift_report").items():
+        if past >= month or "columns" not in metadata:
+            continue
+        for row in metadata["columns"].records:
+            effect = metadata.get(f"effect/{row.data['column']}")
+            if effect is not None and not row.data["drifted"]:
+                history.setdefault(row.data["column"], []).append(float(effect))
     return history
 
 

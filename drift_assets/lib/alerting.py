@@ -6,8 +6,9 @@ fires on seasons, on large samples (any p-value shrinks with n) and on many colu
 - **calibrated thresholds**: per column the effect size (the K-S statistic D for a numeric column,
   the total variation distance of the category shares for a categorical one: both between 0 and 1
   and, unlike a p-value, not shrinking with the sample size) is compared with a high quantile of
-  the same effect size between samples that are known to be alike: month-sized resamples drawn
-  from the reference window itself, and the past months that raised no alert. A floor
+  the same effect size between samples that are known to be alike: pairs of samples drawn in
+  blocks of consecutive days from the reference window itself, and the past months that raised
+  no alert. A floor
   (``min_effect``) keeps a large sample from turning a negligible change into an alert;
 - **Benjamini-Hochberg**: the p-value tests of one month's columns, controlled at a false
   discovery rate instead of each at 5%;
@@ -26,6 +27,9 @@ from drift_assets.engine import DriftResult, ReferenceProfile, detect_drift
 from drift_assets.lib.multivariate import ReconstructionMonitor, ReconstructionResult
 
 P_VALUE_TESTS = ("ks", "chisquare", "z")
+# Measured with benchmarks/alert_quality.py (README): 1.15 keeps every injected fault and drops
+# the false alarms at the tail of the natural year-on-year change.
+HISTORY_MARGIN = 1.15
 
 
 def effect_size(reference: pd.Series, current: pd.Series, column_type: str) -> float:
@@ -45,32 +49,42 @@ def effect_size(reference: pd.Series, current: pd.Series, column_type: str) -> f
     return float(0.5 * np.abs(shares.iloc[:, 0] - shares.iloc[:, 1]).sum())
 
 
+def _block_sample(values: pd.Series, size: int, block: int, rng: np.random.Generator
+                  ) -> pd.Series:
+    """``size`` rows drawn as runs of ``block`` consecutive rows: days come in spells of
+    weather, so independent draws would understate how much two alike months differ."""
+    n = len(values)
+    starts = rng.integers(0, max(n - block + 1, 1), size=size // max(block, 1) + 1)
+    index = np.concatenate([np.arange(s, min(s + block, n)) for s in starts])[:size]
+    return values.iloc[index]
+
+
 def calibrate(
     window: pd.DataFrame,
     column_types: dict[str, str],
     sample_rows: int,
-    history: dict[str, list[float]] | None = None,
-    quantile: float = 0.99,
+    quantile: float = 0.999,
     min_effect: float = 0.2,
-    resamples: int = 200,
+    resamples: int = 400,
+    block: int = 7,
     seed: int = 0,
 ) -> dict[str, float]:
     """Per column, the effect size above which a month counts as drifted.
 
-    The null distribution is the effect size between the window and month-sized bootstrap
-    samples of it (``sample_rows`` rows), plus the effect sizes of past months that raised no
-    alert (``history``); the threshold is its ``quantile``, never below ``min_effect``.
+    The null distribution is the effect size between two independent samples drawn from the
+    reference window in blocks of consecutive rows, one the size of the window and one the size
+    of a month (``sample_rows``); the threshold is its ``quantile``, never below ``min_effect``.
+    ``drift_report`` raises it further with the months that raised no alert.
     """
     rng = np.random.default_rng(seed)
     thresholds = {}
     for column, column_type in column_types.items():
         values = window[column].dropna().reset_index(drop=True)
-        null = []
-        if len(values) > 1:
-            for _ in range(resamples):
-                sample = values.iloc[rng.integers(0, len(values), size=max(sample_rows, 2))]
-                null.append(effect_size(values, sample, column_type))
-        null.extend((history or {}).get(column, []))
+        null = [
+            effect_size(_block_sample(values, len(values), block, rng),
+                        _block_sample(values, max(sample_rows, 2), block, rng), column_type)
+            for _ in range(resamples)
+        ] if len(values) > 1 else []
         level = float(np.quantile(null, quantile)) if null else 1.0
         thresholds[column] = max(level, min_effect)
     return thresholds
@@ -97,15 +111,17 @@ def persistent(months_drifted: dict[str, bool], month: str, k: int, n: int) -> b
 
 def calibrated_verdicts(result: DriftResult, effects: dict[str, float],
                         thresholds: dict[str, float], history: dict[str, list[float]],
-                        quantile: float) -> DriftResult:
+                        quantile: float, margin: float = HISTORY_MARGIN) -> DriftResult:
     """Verdicts on the effect size against the calibrated threshold, raised by the quantile of
-    the column's effect sizes in earlier months that raised no alert (when there are 5 or more)."""
+    the column's effect sizes in earlier months where it raised no alert (when there are 5 or
+    more), times ``margin``: a few dozen months cannot show a 0.999 quantile, their maximum
+    underestimates it."""
     columns = []
     for c in result.columns:
         threshold = thresholds[c.column]
         past = history.get(c.column, [])
         if len(past) >= 5:
-            threshold = max(threshold, float(pd.Series(past).quantile(quantile)))
+            threshold = max(threshold, margin * float(pd.Series(past).quantile(quantile)))
         method = "ks_d" if c.column_type == "num" else "tvd"
         columns.append(dataclasses.replace(
             c, method=f"calibrated {method}", score=effects[c.column], threshold=threshold,
@@ -141,7 +157,7 @@ def judge(
     drift_share: float = 0.5,
     calibrated_thresholds: dict[str, float] | None = None,
     history: dict[str, list[float]] | None = None,
-    quantile: float = 0.99,
+    quantile: float = 0.999,
     fdr: float | None = None,
 ) -> Verdict:
     """The month's verdict: Evidently's tests by default; with ``calibrated_thresholds`` the

@@ -32,7 +32,7 @@ class ReconstructionMonitor:
     clean months differ; 5 measured 2 false alarms in 30 clean year-on-year Julys here)."""
 
     def __init__(self, reference: pd.DataFrame, columns: list[str], variance: float = 0.65,
-                 chunks: int = 200, n_std: float = 5.0, seed: int = 0):
+                 chunks: int = 200, n_std: float = 8.0, seed: int = 0):
         data = reference[columns].astype(float).dropna()
         if len(data) < len(columns) + 2:
             raise ValueError(f"{len(data)} complete reference rows are too few for "
@@ -57,7 +57,8 @@ class ReconstructionMonitor:
     def _residuals(self, z: np.ndarray) -> np.ndarray:
         return z - self.pca.inverse_transform(self.pca.transform(z))
 
-    def check(self, current: pd.DataFrame, min_ratio: float = 2.0) -> ReconstructionResult:
+    def check(self, current: pd.DataFrame, min_ratio: float = 2.0, most: int = 2
+              ) -> ReconstructionResult:
         """The month's mean reconstruction error against the reference's alarm threshold."""
         data = current[self.columns].astype(float).dropna()
         residuals = self._residuals(self._scale(data))
@@ -65,6 +66,9 @@ class ReconstructionMonitor:
         ratio = (residuals**2).mean(axis=0) / np.maximum(self.reference_sq, 1e-12)
         ratios = {c: float(r) for c, r in zip(self.columns, ratio, strict=True)}
         drifted = error > self.upper
-        carrying = [c for c, r in sorted(ratios.items(), key=lambda kv: -kv[1]) if r >= min_ratio]
+        # A broken relation is a pair (or few) of columns: name the strongest, not every column
+        # whose residual a large fault elsewhere dragged up.
+        carrying = [c for c, r in sorted(ratios.items(), key=lambda kv: -kv[1])
+                    if r >= min_ratio][:most]
         return ReconstructionResult(error, self.upper, drifted, carrying if drifted else [],
                                     ratios)

@@ -3,8 +3,8 @@
 - ``fixed:2011-01`` (the default; ``fixed:2011-01,2011-02`` for several): the reference table;
 - ``rolling:N``: the N months before the one checked;
 - ``seasonal``: the same month a year earlier.
-Where a rolling or seasonal window has no data yet (the first months, the first year), the fixed
-reference stands in, and the drift report says so.
+Where a rolling or seasonal window has no usable data (the first months, the first year, or only
+months that raised alerts), the fixed reference stands in, and the drift report says so.
 """
 
 from __future__ import annotations
@@ -47,12 +47,19 @@ class ReferenceChoice:
         raise ValueError(f"DRIFT_REFERENCE {spec!r}: expected fixed:YYYY-MM[,YYYY-MM…], "
                          "rolling:N or seasonal")
 
-    def window(self, month: str | dt.date) -> list[str]:
-        """The months ``month`` is compared against; empty for the fixed reference table."""
+    def window(self, month: str | dt.date, usable=None) -> list[str]:
+        """The months ``month`` is compared against; empty for the fixed reference table.
+
+        ``usable(m)`` says whether month ``m`` may serve: loaded, and clean (a month that raised
+        an alert would make the same alert echo a year later). A seasonal window then goes back
+        to the same month two or three years earlier; a rolling one leaves the month out.
+        """
+        usable = usable or (lambda _: True)
         if self.kind == "rolling":
-            return [shift(month, -k) for k in range(self.n, 0, -1)]
+            return [m for m in (shift(month, -k) for k in range(self.n, 0, -1)) if usable(m)]
         if self.kind == "seasonal":
-            return [shift(month, -12)]
+            return next(([m] for m in (shift(month, -12 * y) for y in (1, 2, 3)) if usable(m)),
+                        [])
         return []
 
     @property

@@ -49,7 +49,7 @@ class DriftSettings(ConfigurableResource):
         default=0.2, description="calibrated: no column drifts below this effect size"
     )
     calibration_quantile: float = Field(
-        default=0.99, description="calibrated: quantile of the effect sizes of alike periods"
+        default=0.999, description="calibrated: quantile of the effect sizes of alike periods"
     )
     fdr: float | None = Field(
         default=None, description="Benjamini-Hochberg false discovery rate across columns"
