@@ -30,7 +30,7 @@ setup(
         "matplotlib",
     ],
     extras_require={
-        "test": ["pytest>=8", "pytest-timeout", "moto[server]>=5", "ruff"],
+        "test": ["pytest>=8", "pytest-timeout", "moto[server]>=5", "ruff", "playwright"],
     },
     entry_points={"console_scripts": ["drift-assets=drift_assets.cli:main"]},
 )

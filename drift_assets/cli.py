@@ -143,9 +143,11 @@ def _print_summary(rows: list[dict], skip: str | None, home: Path, out) -> None:
     from drift_assets.resources import build_resources
 
     resources = build_resources()
+    store = resources["model_store"]
     print(f"\nreports:  {resources['settings'].reports_dir}", file=out)
-    print(f"models:   {Path(resources['model_store'].root) / 'models'}", file=out)
-    print(f"alerts:   {resources['notifier'].outbox}", file=out)
+    print(f"models:   {store.uri(store.prefix)}", file=out)
+    if hasattr(resources["notifier"], "outbox"):
+        print(f"alerts:   {resources['notifier'].outbox}", file=out)
     print(f"instance: DAGSTER_HOME={home} (run `make dev` to see it in the UI)", file=out)
 
 

@@ -9,7 +9,7 @@ from drift_assets.assets import build_assets
 from drift_assets.jobs import monthly_drift_job, reference_job, training_job
 from drift_assets.resources import build_resources
 from drift_assets.schedules import weekly_drift_schedule
-from drift_assets.sensors import drift_sensor
+from drift_assets.sensors import drift_sensor, s3_arrival_sensor
 
 
 def build_defs(env: Mapping[str, str] = os.environ) -> Definitions:
@@ -19,7 +19,7 @@ def build_defs(env: Mapping[str, str] = os.environ) -> Definitions:
         assets=build_assets(resources["settings"]),
         jobs=[monthly_drift_job, reference_job, training_job],
         schedules=[weekly_drift_schedule],
-        sensors=[drift_sensor],
+        sensors=[drift_sensor, s3_arrival_sensor],
         resources=resources,
     )
 

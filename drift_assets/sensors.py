@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from dagster import (
     AssetKey,
@@ -10,14 +11,18 @@ from dagster import (
     RunRequest,
     SensorEvaluationContext,
     SensorResult,
+    SkipReason,
     sensor,
 )
 
 from drift_assets.history import materializations
-from drift_assets.jobs import training_job
+from drift_assets.jobs import monthly_drift_job, training_job
 from drift_assets.lib.alerts import Alert
+from drift_assets.lib.source import month_location
 from drift_assets.lib.trigger import Report, TriggerState, evaluate, quality_failures
-from drift_assets.resources import DriftSettings, Notifier
+from drift_assets.outbox import flush, send_or_keep
+from drift_assets.partitions import monthly_partitions
+from drift_assets.resources import DataSource, DriftSettings, FileSource, Notifier, S3Arrivals
 
 DRIFT_REPORT = AssetKey("drift_report")
 QUALITY_REPORT = AssetKey("data_quality_report")
@@ -94,11 +99,12 @@ def drift_sensor(context: SensorEvaluationContext, settings: DriftSettings, noti
     Months whose drift share crosses the threshold (with hysteresis: not again while it stays
     above) make one retrain request per tick, whose run sends one notification for all of them.
     During the retrain cooldown the drift alert is sent at once and the retrain waits."""
+    flush(context.instance, notifier, context.log)  # alerts a failing channel kept waiting
     state = TriggerState.loads(context.cursor)
     results, quality_last = new_quality(state.quality_after, context)
     state, broken = quality_failures(state, results, quality_last)
     if broken:
-        notifier.notify_safely(quality_alert(broken), context.log)
+        send_or_keep(context.instance, notifier, quality_alert(broken), context.log)
     reports, last = new_reports(state.after, context)
     k, n = (int(part) for part in settings.persistence.split("/"))
     decision = evaluate(
@@ -108,7 +114,8 @@ def drift_sensor(context: SensorEvaluationContext, settings: DriftSettings, noti
     )
     cursor = decision.state.dumps()
     if decision.fired and not decision.retrain_months:
-        notifier.notify_safely(
+        send_or_keep(
+            context.instance, notifier,
             Alert(title=f"Data drift in {', '.join(r.month for r in decision.fired)}",
                   facts=[("drift", line) for line in decision.summary()]
                   + [("changes", decision.changes)],
@@ -130,3 +137,81 @@ def drift_sensor(context: SensorEvaluationContext, settings: DriftSettings, noti
         tags={"drift_assets/drift_months": ",".join(decision.retrain_months)},
     )
     return SensorResult(run_requests=[request], cursor=cursor)
+
+
+# --- S3 arrivals: an uploaded month is checked at once, instead of waiting for Monday. ---
+
+# Objects modified this long before the newest one seen are still looked at: an upload that
+# started earlier but finished later than another one is not missed.
+ARRIVAL_LOOKBACK = dt.timedelta(minutes=15)
+
+
+def _expected_object(source: DataSource, month: str) -> str | None:
+    """The file the monthly run reads for ``month``, when the source names one file a month."""
+    if isinstance(source, FileSource) and "{month}" in source.location:
+        return month_location(source.location, month)
+    return None
+
+
+@sensor(
+    job=monthly_drift_job,
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Checks a month as soon as its file is uploaded under the watched S3 prefix "
+    "(DRIFT_S3_BUCKET, DRIFT_S3_INCOMING_PREFIX): loads it, checks its quality and its drift.",
+)
+def s3_arrival_sensor(context: SensorEvaluationContext, arrivals: S3Arrivals,
+                      source: DataSource):
+    """A new or re-uploaded object whose file name names a month (``incoming/2011-07.csv``)
+    requests that month's partition of ``monthly_drift_job``; the run key is the object's key and
+    ETag, so one upload makes one run. The cursor holds the newest LastModified seen and the
+    objects seen shortly before it. Without ``DRIFT_S3_BUCKET`` it skips, saying so."""
+    if not arrivals.configured:
+        return SkipReason("DRIFT_S3_BUCKET is not set: no S3 prefix is watched for new files")
+    state = json.loads(context.cursor) if context.cursor else {"last_modified": None, "seen": []}
+    since = dt.datetime.fromisoformat(state["last_modified"]) if state["last_modified"] else None
+    seen = set(state["seen"])
+    listed = arrivals.list()
+    new = sorted(
+        (a for a in listed if (since is None or a.last_modified >= since - ARRIVAL_LOOKBACK)
+         and f"{a.key}@{a.etag}" not in seen),
+        key=lambda a: (a.last_modified, a.key),
+    )
+    newest = max([a.last_modified for a in listed] + ([since] if since else []), default=None)
+    cursor = json.dumps({
+        "last_modified": newest.isoformat() if newest else None,
+        "seen": sorted(f"{a.key}@{a.etag}" for a in listed
+                       if a.last_modified >= newest - ARRIVAL_LOOKBACK),
+    })
+    chosen, ignored = {}, []
+    for arrival in new:
+        month, expected = arrival.month, None
+        if month is not None:
+            expected = _expected_object(source, month)
+        if month is None:
+            ignored.append(f"{arrival.key} (no YYYY-MM in its name)")
+        elif not monthly_partitions.has_partition_key(f"{month}-01"):
+            ignored.append(f"{arrival.key} ({month} is not a partition)")
+        elif expected is not None and expected != arrival.uri:
+            ignored.append(f"{arrival.key} (the run would read {expected}: DRIFT_SOURCE)")
+        else:
+            if expected is None:
+                context.log.warning(f"{arrival.uri}: the source ({source.describe()}) does not "
+                                    f"read this object; {month} is checked from the source")
+            chosen[month] = arrival  # the newest upload of a month wins
+    if ignored:
+        context.log.warning("ignored: " + "; ".join(ignored))
+    requests = [
+        RunRequest(partition_key=f"{month}-01", run_key=f"{a.key}@{a.etag}",
+                   tags={"drift_assets/s3_object": a.uri, "drift_assets/s3_etag": a.etag})
+        for month, a in sorted(chosen.items())
+    ]
+    if requests:
+        return SensorResult(run_requests=requests, cursor=cursor)
+    where = f"since {since.isoformat()}" if since else "at all"
+    why = f"; ignored {'; '.join(ignored)}" if ignored else ""
+    return SensorResult(
+        skip_reason=f"no new object naming a month under {arrivals.location} {where} "
+        f"({len(listed)} object(s) listed){why}",
+        cursor=cursor,
+    )

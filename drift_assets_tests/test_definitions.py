@@ -12,7 +12,7 @@ def test_definitions_load_and_are_importable_from_the_package():
     assert {j for j in repository.job_names if not j.startswith("__")} == {
         "monthly_drift_job", "reference_job", "training_job"}
     assert [s.name for s in repository.schedule_defs] == ["weekly_drift_schedule"]
-    assert [s.name for s in repository.sensor_defs] == ["drift_sensor"]
+    assert [s.name for s in repository.sensor_defs] == ["drift_sensor", "s3_arrival_sensor"]
 
 
 def test_lineage_links_the_four_design_card_assets():

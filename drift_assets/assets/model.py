@@ -23,6 +23,7 @@ from drift_assets.lib.lifecycle import error_threshold, promotion_gate
 from drift_assets.lib.registry import CANDIDATE, ModelRecord, ModelRegistry
 from drift_assets.lib.schema import DATE_COLUMN, month_label
 from drift_assets.lib.training import ALPHAS, evaluate, labelled, train
+from drift_assets.outbox import send_or_keep
 from drift_assets.partitions import monthly_partitions
 from drift_assets.resources import DriftSettings, ModelStore, Notifier, Warehouse
 
@@ -113,7 +114,8 @@ def trained_model(
         title = f"Data drift in {', '.join(config.drift_months)}: model retrained"
     else:
         title = f"Model {MODEL_NAME} v{stored.version} trained ({config.reason})"
-    notifier.notify_safely(
+    send_or_keep(
+        context.instance, notifier,
         Alert(title=title, facts=[("drift", line) for line in config.drift_summary],
               action=action, link=config.report, kind="model"),
         context.log,
@@ -216,7 +218,7 @@ def _roll_back(context, registry: ModelRegistry, store: ModelStore, notifier: No
     registry.record_event(production.version, "rolled_back", detail)
     registry.promote(previous.version, event="rolled_back_to", detail=detail)
     context.log.warning(f"rolled back to v{previous.version}: {detail}")
-    notifier.notify_safely(Alert(
+    send_or_keep(context.instance, notifier, Alert(
         title=f"Model rolled back to v{previous.version}",
         facts=[("month", month), ("error", f"v{production.version} RMSLE {rmsle:.4f} > "
                                            f"threshold {threshold:.4f}"),

@@ -44,7 +44,30 @@ def month_location(location: str, month: str | dt.date) -> str:
     return location.replace("{month}", month_label(month))
 
 
+def _read_s3(location: str) -> bytes:
+    """An ``s3://bucket/key`` object, through boto3 configured from its environment variables
+    (credentials, region, ``AWS_ENDPOINT_URL``)."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket, _, key = location[len("s3://"):].partition("/")
+    if not bucket or not key:
+        raise SourceError(location, "not an S3 object location (expected s3://bucket/key)")
+    try:
+        return boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        if error.get("Code") in ("NoSuchKey", "404"):
+            raise SourceError(location, "no such object in the bucket") from exc
+        raise SourceError(location, f"cannot be read from S3: {error.get('Code')} "
+                                    f"{error.get('Message', '')}".rstrip()) from exc
+    except BotoCoreError as exc:
+        raise SourceError(location, f"cannot be read from S3: {exc}") from exc
+
+
 def _read_bytes(location: str) -> bytes:
+    if location.startswith("s3://"):
+        return _read_s3(location)
     if location.startswith(("http://", "https://")):
         try:
             with urllib.request.urlopen(location, timeout=60) as response:

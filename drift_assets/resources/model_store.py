@@ -13,9 +13,16 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
+from botocore.exceptions import ClientError
 from dagster import ConfigurableResource
+from dagster_aws.s3 import S3Resource
+from pydantic import Field, PrivateAttr
 
 _VERSION = re.compile(r"/v(\d{4,})/model\.joblib$")
+
+
+class ModelStoreError(OSError):
+    """The model store could not be reached or refused a write."""
 
 
 @dataclass(frozen=True)
@@ -54,15 +61,25 @@ class ModelStore(ConfigurableResource, ABC):
         return f"{self.prefix}/{name}/v{version:04d}/{file}"
 
     def save(self, name: str, payload: bytes, metadata: dict) -> StoredModel:
-        """Store ``payload`` as the next version of ``name``, with its checksum beside it."""
-        version = max(self.versions(name), default=0) + 1
-        key = self._key(name, version, "model.joblib")
-        sha = hashlib.sha256(payload).hexdigest()
-        record = {**metadata, "name": name, "version": version, "key": key, "sha256": sha}
-        self._write(key, payload)
-        # The metadata goes last: a version whose metadata exists has its model file complete.
-        self._write(self._key(name, version, "metadata.json"),
-                    json.dumps(record, indent=2, default=str).encode())
+        """Store ``payload`` as the next version of ``name``, with its checksum beside it.
+
+        A store that fails (after the client's own retries with backoff) raises
+        :class:`ModelStoreError` naming where; nothing is returned, so nothing gets registered."""
+        where = self.uri(f"{self.prefix}/{name}/")
+        try:
+            version = max(self.versions(name), default=0) + 1
+            key = self._key(name, version, "model.joblib")
+            sha = hashlib.sha256(payload).hexdigest()
+            record = {**metadata, "name": name, "version": version, "key": key, "sha256": sha}
+            self._write(key, payload)
+            # The metadata goes last: a version whose metadata exists has its file complete.
+            self._write(self._key(name, version, "metadata.json"),
+                        json.dumps(record, indent=2, default=str).encode())
+        except FileExistsError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - boto3, OS and HTTP errors alike
+            raise ModelStoreError(f"storing {name} under {where} failed "
+                                  f"({type(exc).__name__}): {exc}") from exc
         return StoredModel(name, version, key, self.uri(key), sha, record)
 
     def metadata(self, name: str, version: int) -> dict:
@@ -107,3 +124,62 @@ class LocalModelStore(ModelStore):
 
     def uri(self, key: str) -> str:
         return str(self._path(key).resolve())
+
+
+class S3ModelStore(ModelStore):
+    """Model files in an S3 bucket, through dagster-aws's S3 resource: the production choice.
+
+    Credentials, region and ``AWS_ENDPOINT_URL`` come from the environment as boto3 reads them.
+    The S3 resource is composed, not nested, so that sensors and scripts can use this store
+    without opening a resource context.
+    A key is written once: it is refused when it exists already (checked with ``head_object``,
+    and the write itself is conditional, so two writers racing for a version cannot both win).
+    """
+
+    bucket: str = Field(description="the bucket holding the model files")
+    _client = PrivateAttr(default=None)
+
+    def _s3(self):
+        if self._client is None:  # created on first use, never at import or load time
+            self._client = S3Resource().get_client()
+        return self._client
+
+    def _exists(self, key: str) -> bool:
+        try:
+            self._s3().head_object(Bucket=self.bucket, Key=key)
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+
+    def _write(self, key: str, payload: bytes) -> None:
+        if self._exists(key):
+            raise FileExistsError(f"{self.uri(key)} exists: model versions are never overwritten")
+        try:
+            self._s3().put_object(
+                Bucket=self.bucket, Key=key, Body=payload, IfNoneMatch="*",
+                ChecksumAlgorithm="SHA256",  # S3 checks the bytes it received
+                Metadata={"sha256": hashlib.sha256(payload).hexdigest()},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "PreconditionFailed":
+                raise FileExistsError(f"{self.uri(key)} was written meanwhile: model versions "
+                                      "are never overwritten") from exc
+            raise
+
+    def _read(self, key: str) -> bytes:
+        try:
+            return self._s3().get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise FileNotFoundError(f"{self.uri(key)}: no such object") from exc
+            raise
+
+    def _keys(self, prefix: str) -> list[str]:
+        pages = self._s3().get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from abc import ABC, abstractmethod
 from pathlib import Path
 
 from dagster import ConfigurableResource
+from dagster_slack import SlackResource
+from pydantic import Field
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from drift_assets.lib.alerts import Alert
 
@@ -42,3 +47,94 @@ class LogNotifier(Notifier):
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(alert.to_dict(), default=str) + "\n")
+
+
+class NotificationError(RuntimeError):
+    """A channel refused or failed to take a message."""
+
+
+# One line of the drift trigger's summary: "2011-07: share 0.80 >= 0.50; columns temp (…), …".
+_DRIFT_LINE = re.compile(r"^(?P<month>\d{4}-\d{2}): share (?P<share>[\d.]+) >= "
+                         r"(?P<threshold>[\d.]+); columns (?P<columns>.*)$")
+_OUTSIDE_PARENTHESES = re.compile(r",\s*(?![^()]*\))")
+_ICONS = {"drift": ":warning:", "model": ":arrows_counterclockwise:", "rollback": ":rewind:"}
+
+
+def _cut(text: str, limit: int) -> str:
+    """Slack refuses a block whose text is longer than its limit: shorten, saying so."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text, 3000)}}
+
+
+def _fact_blocks(label: str, value: str) -> list[dict]:
+    drift = _DRIFT_LINE.match(value)
+    if not drift:
+        return [_section(f"*{label}*: {value}")]
+    columns = [c for c in _OUTSIDE_PARENTHESES.split(drift["columns"]) if c]
+    return [
+        {"type": "section", "fields": [
+            {"type": "mrkdwn", "text": f"*Month*\n{drift['month']}"},
+            {"type": "mrkdwn",
+             "text": f"*Drift share*\n{drift['share']} (threshold {drift['threshold']})"},
+        ]},
+        _section("*Drifted columns*\n" + "\n".join(f"• {c}" for c in columns)),
+    ]
+
+
+def slack_blocks(alert: Alert) -> list[dict]:
+    """The alert as Block Kit blocks: title, facts (a drift line as month, share against
+    threshold and drifted columns with their scores), what was done, and where the report is."""
+    icon = _ICONS.get(alert.kind, ":bell:")
+    blocks: list[dict] = [{"type": "header", "text": {
+        "type": "plain_text", "text": _cut(f"{icon} {alert.title}", 150), "emoji": True}}]
+    for label, value in alert.facts:
+        blocks.extend(_fact_blocks(label, value))
+    if alert.action:
+        blocks.append(_section(f"*Action*\n{alert.action}"))
+    if alert.link:
+        link = (f"<{alert.link}|Open the report>" if alert.link.startswith(("http://", "https://"))
+                else f"`{alert.link}`")
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": _cut(f"Report: {link}", 3000)}]})
+    if len(blocks) > 50:  # Slack's limit per message; the text fallback keeps everything
+        blocks = blocks[:49] + [_section(f"… and {len(blocks) - 49} more block(s)")]
+    return blocks
+
+
+class SlackNotifier(Notifier):
+    """Posts each alert to a Slack channel through dagster-slack's resource: the production choice.
+
+    The message is Block Kit blocks with the plain text as the fallback (notifications, search).
+    A refused or failed post raises :class:`NotificationError`; callers use ``notify_safely``.
+    The Slack resource is composed, not nested, so that sensors and scripts can use this notifier
+    without opening a resource context."""
+
+    token: str = Field(description="bot token (xoxb-…), given as EnvVar('SLACK_BOT_TOKEN')")
+    channel: str = Field(description="channel name or id, e.g. #model-alerts")
+    base_url: str | None = Field(
+        default=None, description="another Web API base than https://slack.com/api/ (a proxy)"
+    )
+
+    def client(self) -> WebClient:
+        if not self.base_url:
+            return SlackResource(token=self.token).get_client()
+        return WebClient(token=self.token, base_url=self.base_url.rstrip("/") + "/")
+
+    def notify(self, alert: Alert) -> None:
+        try:
+            self.client().chat_postMessage(
+                channel=self.channel, text=alert.text(), blocks=slack_blocks(alert)
+            )
+        except SlackApiError as exc:
+            status = getattr(exc.response, "status_code", "?")
+            error = exc.response.get("error") if exc.response is not None else exc
+            raise NotificationError(
+                f"Slack chat.postMessage to {self.channel} failed (HTTP {status}): {error}"
+            ) from exc
+        except OSError as exc:  # unreachable, refused, timed out
+            raise NotificationError(
+                f"Slack chat.postMessage to {self.channel} failed: {type(exc).__name__}: {exc}"
+            ) from exc

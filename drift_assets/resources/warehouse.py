@@ -3,17 +3,21 @@
 SQLite (a file in the local data folder) is the embedded default; PostgreSQL is the production
 choice. Writing a month deletes that month's rows and inserts the new ones in one transaction, so a
 re-run replaces the month and a failure leaves the table as it was.
+
+On PostgreSQL the rows go in with COPY (on the connection of that same transaction) and reads are
+streamed from a server-side cursor in chunks; SQLite uses executemany and plain reads.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from functools import cache
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
 
 from drift_assets.lib.schema import COLUMNS, DATE_COLUMN, month_start, next_month
@@ -61,14 +65,52 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return columns.where(columns.notna(), None).to_dict("records")
 
 
+def _csv_chunks(frame: pd.DataFrame, rows: int):
+    """The schema's columns as CSV text for COPY, ``rows`` rows at a time; a missing value is an
+    empty unquoted field, which COPY's CSV format reads as NULL."""
+    columns = frame[list(COLUMNS)]
+    for start in range(0, len(columns), rows):
+        buffer = io.StringIO()
+        columns.iloc[start:start + rows].to_csv(buffer, header=False, index=False, na_rep="")
+        yield buffer.getvalue()
+
+
+def _copy(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, rows: int) -> None:
+    """COPY ``frame`` into ``table`` on the DBAPI connection of ``conn``'s transaction, so the
+    caller's delete and this load commit or roll back together."""
+    preparer = conn.dialect.identifier_preparer
+    statement = (f"COPY {preparer.format_table(table)} "
+                 f"({', '.join(preparer.quote(c) for c in COLUMNS)}) FROM STDIN (FORMAT csv)")
+    dbapi = conn.dialect.loaded_dbapi
+    raw = conn.connection.driver_connection
+    try:
+        with raw.cursor() as cursor:
+            if conn.dialect.driver == "psycopg2":
+                for chunk in _csv_chunks(frame, rows):
+                    cursor.copy_expert(statement, io.StringIO(chunk))
+            else:  # psycopg 3
+                with cursor.copy(statement) as copy:
+                    for chunk in _csv_chunks(frame, rows):
+                        copy.write(chunk)
+    except dbapi.Error as exc:
+        # The same exception classes as the SQLAlchemy path (IntegrityError, DataError, …).
+        raise sa.exc.DBAPIError.instance(statement, None, exc, dbapi.Error,
+                                         dialect=conn.dialect) from exc
+
+
 class Warehouse(ConfigurableResource):
     """Reference and monthly current data in a SQL database."""
 
     url: str = Field(description="SQLAlchemy URL, e.g. sqlite:///data/warehouse.db or postgresql://…")
+    chunk_rows: int = Field(
+        default=50_000, description="PostgreSQL: rows per COPY write and per streamed read"
+    )
 
     @property
     def engine(self) -> sa.Engine:
-        return _engine(self.url)
+        # Outside a Dagster run (CLI, tests) an EnvVar field is still the variable's name.
+        url = self.url.get_value() if isinstance(self.url, EnvVar) else self.url
+        return _engine(url)
 
     def dispose(self) -> None:
         """Close pooled connections (tests drop their databases afterwards)."""
@@ -76,7 +118,11 @@ class Warehouse(ConfigurableResource):
         _engine.cache_clear()
 
     def _insert(self, conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> None:
-        if len(frame):
+        if not len(frame):
+            return
+        if conn.dialect.name == "postgresql" and conn.dialect.driver in ("psycopg", "psycopg2"):
+            _copy(conn, table, frame, self.chunk_rows)
+        else:
             conn.execute(table.insert(), _records(frame))
 
     def replace_reference(self, frame: pd.DataFrame) -> int:
@@ -129,4 +175,10 @@ class Warehouse(ConfigurableResource):
 
     def _read_raw(self, query) -> pd.DataFrame:
         with self.engine.connect() as conn:
-            return pd.read_sql(query, conn)
+            if conn.dialect.name != "postgresql":
+                return pd.read_sql(query, conn)
+            # A server-side cursor: the database sends chunk_rows rows at a time, not the whole
+            # result at once, and each chunk becomes a frame.
+            streamed = conn.execution_options(stream_results=True, max_row_buffer=self.chunk_rows)
+            chunks = list(pd.read_sql(query, streamed, chunksize=self.chunk_rows))
+            return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]

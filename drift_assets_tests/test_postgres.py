@@ -1,0 +1,312 @@
+"""The production path on the PostgreSQL server of this machine (127.0.0.1:5432).
+
+Each test gets databases of its own, created with unique names and dropped afterwards. The last
+test runs the whole graph on a Dagster instance configured by the repository's ``dagster.yaml``,
+with the warehouse in PostgreSQL, models and incoming files on moto's S3 server and alerts on a
+loopback Slack server, then reopens the instance and finds its history there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import psycopg
+import pytest
+import sqlalchemy as sa
+from dagster import (
+    AssetKey,
+    DagsterInstance,
+    DagsterRunStatus,
+    QueuedRunCoordinator,
+    build_resources,
+    build_sensor_context,
+)
+from dagster_postgres import (
+    PostgresEventLogStorage,
+    PostgresRunStorage,
+    PostgresScheduleStorage,
+)
+
+from drift_assets.definitions import build_defs
+from drift_assets.lib.generator import generate_month
+from drift_assets.lib.registry import ModelRegistry
+from drift_assets.lib.source import conform
+from drift_assets.resources import Warehouse
+from drift_assets.resources import warehouse as warehouse_module
+from drift_assets.sensors import drift_sensor, s3_arrival_sensor
+
+pytestmark = pytest.mark.postgres
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _month(month: str, seed: int = 0) -> pd.DataFrame:
+    return conform(generate_month(month, seed=seed), "test")
+
+
+@pytest.fixture
+def warehouse(pg_database):
+    url, _ = pg_database("warehouse")
+    store = Warehouse(url=url, chunk_rows=7)  # small chunks: several COPY writes and fetches
+    yield store
+    store.dispose()
+
+
+def _column_types(engine: sa.Engine, table: str) -> dict[str, str]:
+    query = sa.text("SELECT column_name, data_type FROM information_schema.columns "
+                    "WHERE table_schema = 'public' AND table_name = :table")
+    with engine.connect() as conn:
+        return dict(conn.execute(query, {"table": table}).all())
+
+
+def test_tables_have_postgres_types_and_a_month_round_trips(warehouse):
+    frame = _month("2011-03")
+    frame.loc[4, "temp"] = None  # a missing measurement stays missing
+    frame.loc[5, "cnt"] = pd.NA  # a label that has not arrived yet
+    warehouse.replace_month("2011-03", frame)
+    warehouse.replace_reference(_month("2011-01"))
+    assert warehouse.engine.dialect.driver == "psycopg"
+    for table in ("current", "reference"):
+        types = _column_types(warehouse.engine, table)
+        assert types["dteday"] == "date"
+        assert types["instant"] == types["cnt"] == types["weathersit"] == "bigint"
+        assert types["temp"] == types["hum"] == "double precision"
+    # Exactly: a float goes through COPY's text as its shortest round-tripping repr.
+    pd.testing.assert_frame_equal(warehouse.read_month("2011-03"), frame, check_exact=True)
+    pd.testing.assert_frame_equal(warehouse.read_reference(), _month("2011-01"), check_exact=True)
+    with warehouse.engine.connect() as conn:
+        nulls = conn.execute(sa.text('SELECT count(*) FROM "current" WHERE temp IS NULL '
+                                     "OR cnt IS NULL")).scalar()
+    assert nulls == 2
+
+
+def test_a_month_is_loaded_with_copy_not_inserts(warehouse, monkeypatch):
+    copies, statements = [], []
+    real_copy = psycopg.Cursor.copy
+
+    def spy(cursor, statement, *args, **kwargs):
+        copies.append(str(statement))
+        return real_copy(cursor, statement, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "copy", spy)
+    sa.event.listen(warehouse.engine, "before_cursor_execute",
+                    lambda conn, cursor, statement, *rest: statements.append(statement))
+    warehouse.replace_month("2011-04", _month("2011-04"))
+    assert copies == ['COPY current (' + ", ".join(warehouse_module.COLUMNS)
+                      + ") FROM STDIN (FORMAT csv)"]
+    assert not [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    assert [s for s in statements if s.lstrip().upper().startswith("DELETE FROM")]
+    assert warehouse.month_counts() == {"2011-04": 30}
+
+
+def test_a_month_written_three_times_has_its_rows_once(warehouse):
+    warehouse.replace_month("2011-03", _month("2011-03"))
+    warehouse.replace_month("2011-04", _month("2011-04"))
+    for seed in range(3):
+        warehouse.replace_month("2011-03", _month("2011-03", seed))
+    assert warehouse.month_counts() == {"2011-03": 31, "2011-04": 30}
+    pd.testing.assert_frame_equal(warehouse.read_month("2011-03"), _month("2011-03", 2))
+    pd.testing.assert_frame_equal(warehouse.read_month("2011-04"), _month("2011-04"))
+
+
+def test_a_bad_row_in_the_copy_leaves_the_month_as_it_was(warehouse):
+    good = _month("2011-03")
+    warehouse.replace_month("2011-03", good)
+    broken = _month("2011-03", seed=1)
+    broken.loc[20, "instant"] = pd.NA  # NOT NULL: the COPY fails after the delete ran
+    with pytest.raises(sa.exc.IntegrityError, match="instant"):
+        warehouse.replace_month("2011-03", broken)
+    pd.testing.assert_frame_equal(warehouse.read_month("2011-03"), good)
+
+
+def test_a_crash_half_way_through_the_copy_leaves_the_month_as_it_was(warehouse, monkeypatch):
+    good = _month("2011-03")
+    warehouse.replace_month("2011-03", good)
+    real_chunks = warehouse_module._csv_chunks
+    sent = []
+
+    def crash_after_two(frame, rows):
+        for chunk in real_chunks(frame, rows):
+            if len(sent) == 2:
+                raise ConnectionError("the loader died half way")
+            sent.append(chunk)
+            yield chunk
+
+    monkeypatch.setattr(warehouse_module, "_csv_chunks", crash_after_two)
+    with pytest.raises(ConnectionError):
+        warehouse.replace_month("2011-03", _month("2011-03", seed=5))
+    assert len(sent) == 2  # 14 of the 31 rows had gone to the server
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(warehouse.read_month("2011-03"), good)
+    assert warehouse.month_counts() == {"2011-03": 31}
+
+
+def test_reads_stream_from_a_server_side_cursor_in_chunks(warehouse, monkeypatch):
+    reference = pd.concat([_month("2011-01"), _month("2011-02")], ignore_index=True)
+    warehouse.replace_reference(reference)
+    cursors, fetches = [], []
+    sa.event.listen(warehouse.engine, "before_cursor_execute",
+                    lambda conn, cursor, statement, *rest: cursors.append((statement, cursor)))
+    real_fetchmany = psycopg.ServerCursor.fetchmany
+
+    def spy(cursor, size=0):
+        rows = real_fetchmany(cursor, size)
+        fetches.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(psycopg.ServerCursor, "fetchmany", spy)
+    read = warehouse.read_reference()
+    pd.testing.assert_frame_equal(read, reference)
+    selects = [c for s, c in cursors if "FROM reference" in s]
+    assert selects and all(isinstance(c, psycopg.ServerCursor) for c in selects)
+    assert max(fetches) <= 7 and sum(fetches) == 59  # 59 rows, never more than a chunk at once
+    assert warehouse.read_month("2011-09").empty  # an empty result streams too
+
+
+def test_a_psycopg2_url_loads_with_copy_as_well(pg_database):
+    url, _ = pg_database("psycopg2")
+    store = Warehouse(url=sa.make_url(url).set(drivername="postgresql+psycopg2")
+                      .render_as_string(hide_password=False))
+    try:
+        frame = _month("2011-05")
+        store.replace_month("2011-05", frame)
+        store.replace_month("2011-05", frame)
+        assert store.engine.dialect.driver == "psycopg2"
+        pd.testing.assert_frame_equal(store.read_month("2011-05"), frame)
+        assert store.month_counts() == {"2011-05": 31}
+    finally:
+        store.dispose()
+
+
+def _upload_month(client, bucket: str, month: str) -> None:
+    body = generate_month(month, seed=0).to_csv(index=False).encode()
+    client.put_object(Bucket=bucket, Key=f"incoming/{month}.csv", Body=body)
+
+
+@pytest.mark.slow
+def test_the_graph_on_postgres_s3_and_slack_keeps_its_history_when_reopened(
+    pg_database, s3, slack_server, tmp_path, monkeypatch
+):
+    client, bucket = s3
+    _, instance_db = pg_database("instance")
+    warehouse_url, _ = pg_database("warehouse")
+    for month in ("2011-01", "2011-06", "2011-07"):  # the reference month and two more
+        _upload_month(client, bucket, month)
+    env = {
+        "DRIFT_DATA_DIR": str(tmp_path / "data"),
+        "DRIFT_WAREHOUSE_URL": warehouse_url,
+        "DRIFT_SOURCE": f"s3://{bucket}/incoming/{{month}}.csv",
+        "DRIFT_S3_BUCKET": bucket,
+        "DRIFT_S3_PREFIX": "ml/models",
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "DRIFT_SLACK_CHANNEL": "#drift-alerts",
+        "DRIFT_SLACK_BASE_URL": slack_server.base_url,
+        "DRIFT_RETRAIN_COOLDOWN_HOURS": "0",
+    }
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
+    instance_env = {"DAGSTER_HOME": str(home), "DAGSTER_PG_HOST": "127.0.0.1",
+                    "DAGSTER_PG_PORT": "5432", "DAGSTER_PG_USER": "postgres",
+                    "DAGSTER_PG_PASSWORD": "", "DAGSTER_PG_DB": instance_db}
+    for name, value in {**env, **instance_env}.items():  # EnvVar values resolve from here
+        monkeypatch.setenv(name, value)
+
+    defs = build_defs(env)
+    instance = DagsterInstance.get()
+    assert isinstance(instance.run_storage, PostgresRunStorage)
+    assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
+    assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
+    assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+    queue = instance.run_coordinator.get_run_queue_config()
+    assert queue.max_concurrent_runs == 4
+    assert {"key": "dagster/sensor_name", "value": "drift_sensor", "limit": 1} in \
+        queue.tag_concurrency_limits
+    assert instance.run_monitoring_enabled
+    try:
+        assert defs.resolve_job_def("reference_job").execute_in_process(
+            instance=instance).success
+
+        # The uploads, seen by the arrival sensor: one run of the monthly job per month.
+        tick = s3_arrival_sensor.evaluate_tick(build_sensor_context(
+            instance=instance, resources=defs.resources, definitions=defs))
+        requests = sorted(tick.run_requests, key=lambda r: r.partition_key)
+        assert [r.partition_key for r in requests] == ["2011-01-01", "2011-06-01", "2011-07-01"]
+        monthly = defs.resolve_job_def("monthly_drift_job")
+        for request in requests:
+            tags = {**request.tags, "dagster/run_key": request.run_key,
+                    "dagster/sensor_name": s3_arrival_sensor.name}
+            result = monthly.execute_in_process(partition_key=request.partition_key, tags=tags,
+                                                instance=instance)
+            assert result.success
+        again = s3_arrival_sensor.evaluate_tick(build_sensor_context(
+            instance=instance, cursor=tick.cursor, resources=defs.resources, definitions=defs))
+        assert again.run_requests == [] and f"s3://{bucket}/incoming/" in again.skip_message
+
+        # The drift sensor asks for a retrain; the run stores the model on S3 and tells Slack.
+        drift = drift_sensor.evaluate_tick(build_sensor_context(
+            instance=instance, resources=defs.resources, definitions=defs))
+        assert len(drift.run_requests) == 1
+        retrain = drift.run_requests[0]
+        config = retrain.run_config["ops"]["trained_model"]["config"]
+        assert config["reason"] == "drift"
+        assert set(config["drift_months"]) <= {"2011-06", "2011-07"} and config["drift_months"]
+        training = defs.resolve_job_def("training_job").execute_in_process(
+            run_config=retrain.run_config, instance=instance,
+            tags={**retrain.tags, "dagster/run_key": retrain.run_key,
+                  "dagster/sensor_name": drift_sensor.name})
+        assert training.success
+        model = {k: v.value for k, v in
+                 training.asset_materializations_for_node("trained_model")[-1].metadata.items()}
+        assert model["version"] == 1
+        assert model["model_uri"] == f"s3://{bucket}/ml/models/bike_demand_ridge/v0001/model.joblib"
+        payload = client.get_object(Bucket=bucket,
+                                    Key="ml/models/bike_demand_ridge/v0001/model.joblib")["Body"]
+        assert hashlib.sha256(payload.read()).hexdigest() == model["sha256"]
+
+        posted = slack_server.posted()
+        assert len(posted) == 1 and posted[0]["channel"] == "#drift-alerts"
+        message = str(posted[0]["blocks"])
+        assert "Data drift in" in message and "bike_demand_ridge v1" in message
+        assert f"s3://{bucket}/ml/models/bike_demand_ridge/v0001/model.joblib" in message
+        assert "drift_" in message and ".html" in message  # where the report is
+
+        # The warehouse is in PostgreSQL, with its own types.
+        with build_resources({"warehouse": defs.resources["warehouse"]}) as resources:
+            assert resources.warehouse.month_counts() == {"2011-01": 31, "2011-06": 30,
+                                                          "2011-07": 31}
+            assert _column_types(resources.warehouse.engine, "current")["dteday"] == "date"
+            assert ModelRegistry(resources.warehouse.engine).production().version == 1
+            resources.warehouse.dispose()
+    finally:
+        instance.dispose()
+
+    # Reopened from its dagster.yaml: the history is in PostgreSQL, not in the folder.
+    assert not [p for p in home.rglob("*") if p.suffix in (".db", ".sqlite")]
+    reopened = DagsterInstance.from_config(str(home))
+    try:
+        runs = reopened.get_runs()
+        assert len(runs) == 5 and {r.status for r in runs} == {DagsterRunStatus.SUCCESS}
+        assert sorted(r.job_name for r in runs) == ["monthly_drift_job"] * 3 + [
+            "reference_job", "training_job"]
+        arrivals = [r for r in runs if r.job_name == "monthly_drift_job"]
+        assert {r.tags["drift_assets/s3_object"] for r in arrivals} == {
+            f"s3://{bucket}/incoming/{m}.csv" for m in ("2011-01", "2011-06", "2011-07")}
+        reports = reopened.fetch_materializations(AssetKey("drift_report"), limit=10).records
+        by_month = {r.asset_materialization.partition: r.asset_materialization for r in reports}
+        assert set(by_month) == {"2011-01-01", "2011-06-01", "2011-07-01"}
+        assert by_month["2011-07-01"].metadata["drift_detected"].value is True
+        assert by_month["2011-01-01"].metadata["drift_share"].value == 0.0
+        trained = reopened.fetch_materializations(AssetKey("trained_model"), limit=1).records
+        assert trained[0].asset_materialization.metadata["version"].value == 1
+        status = reopened.get_latest_materialization_event(AssetKey("current_data"))
+        assert status is not None
+    finally:
+        reopened.dispose()
+    with psycopg.connect(sa.make_url(warehouse_url).set(database=instance_db)
+                         .render_as_string(hide_password=False)) as conn:
+        assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 5
+
