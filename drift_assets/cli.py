@@ -153,10 +153,22 @@ def _print_summary(rows: list[dict], skip: str | None, home: Path, out) -> None:
 
 def run_detect(args) -> int:
     """The stand-alone drift check: exit 0 no drift, 1 drift, 2 error (as ``diff`` does)."""
-    from drift_assets.engine import detect_drift, save_evidently_html
+    import time
+
+    from drift_assets.engine import build_profile, detect_drift, save_evidently_html
+
+    show = args.progress if args.progress is not None else sys.stderr.isatty()
+    started = time.perf_counter()
+
+    def progress(step: str) -> None:
+        # On a terminal, big files take seconds per step: say which one is running.
+        if show:
+            print(f"[{time.perf_counter() - started:6.1f}s] {step}", file=sys.stderr, flush=True)
 
     try:
+        progress(f"reading {args.reference}")
         reference = read_table(args.reference, as_text=False)
+        progress(f"reading {args.current} (reference: {len(reference):,} rows)")
         current = read_table(args.current, as_text=False)
         columns = args.columns or [c for c in DEFAULT_DRIFT_FEATURES if c in reference]
         if not columns:
@@ -166,9 +178,15 @@ def run_detect(args) -> int:
             absent = [c for c in columns if c not in frame]
             if absent:
                 raise SourceError(path, f"{name} lacks column(s) {', '.join(absent)}")
-        result = detect_drift(reference, current, columns, drift_share=args.drift_share)
+        progress(f"profiling the reference ({len(columns)} columns; current: {len(current):,} "
+                 "rows)")
+        profile = build_profile(reference, columns)
+        progress("testing the columns")
+        result = detect_drift(profile, current, columns, drift_share=args.drift_share)
         if args.html:
+            progress(f"writing Evidently's report to {args.html}")
             save_evidently_html(reference, current, columns, args.html)
+        progress("done")
     except (SourceError, ValueError, KeyError) as exc:
         print(f"drift-assets detect: {exc}", file=sys.stderr)
         return 2
@@ -315,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     detect.add_argument("--drift-share", type=float, default=0.5)
     detect.add_argument("--json", action="store_true", help="print the result as JSON")
     detect.add_argument("--html", help="write Evidently's HTML report here")
+    detect.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="show progress on stderr (default: when stderr is a terminal)")
     history = commands.add_parser("history", help="one row per month: drift, quality, error")
     history.add_argument("--json", action="store_true", help="print the rows as JSON")
     models = commands.add_parser("models", help="the model registry")

@@ -42,6 +42,15 @@ def test_detect_json_and_html(files, tmp_path, capsys):
     assert html.stat().st_size > 10_000
 
 
+def test_detect_shows_progress_when_asked(files, capsys):
+    assert main(["detect", str(files["jan"]), str(files["jul_parquet"]), "--progress"]) == 1
+    err = capsys.readouterr().err
+    steps = ["reading", "profiling the reference", "testing the columns", "done"]
+    assert all(step in err for step in steps)
+    assert main(["detect", str(files["jan"]), str(files["jan2"]), "--no-progress"]) == 0
+    assert capsys.readouterr().err == ""
+
+
 def test_detect_errors_exit_2_naming_the_problem(files, tmp_path, capsys):
     assert main(["detect", str(files["jan"]), str(tmp_path / "none.csv")]) == 2
     assert "none.csv: no such file" in capsys.readouterr().err
