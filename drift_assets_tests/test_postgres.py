@@ -102,26 +102,6 @@ def test_a_month_is_loaded_with_copy_not_inserts(warehouse, monkeypatch):
     assert warehouse.month_counts() == {"2011-04": 30}
 
 
-def test_a_month_written_three_times_has_its_rows_once(warehouse):
-    warehouse.replace_month("2011-03", _month("2011-03"))
-    warehouse.replace_month("2011-04", _month("2011-04"))
-    for seed in range(3):
-        warehouse.replace_month("2011-03", _month("2011-03", seed))
-    assert warehouse.month_counts() == {"2011-03": 31, "2011-04": 30}
-    pd.testing.assert_frame_equal(warehouse.read_month("2011-03"), _month("2011-03", 2))
-    pd.testing.assert_frame_equal(warehouse.read_month("2011-04"), _month("2011-04"))
-
-
-def test_a_bad_row_in_the_copy_leaves_the_month_as_it_was(warehouse):
-    good = _month("2011-03")
-    warehouse.replace_month("2011-03", good)
-    broken = _month("2011-03", seed=1)
-    broken.loc[20, "instant"] = pd.NA  # NOT NULL: the COPY fails after the delete ran
-    with pytest.raises(sa.exc.IntegrityError, match="instant"):
-        warehouse.replace_month("2011-03", broken)
-    pd.testing.assert_frame_equal(warehouse.read_month("2011-03"), good)
-
-
 def test_a_crash_half_way_through_the_copy_leaves_the_month_as_it_was(warehouse, monkeypatch):
     good = _month("2011-03")
     warehouse.replace_month("2011-03", good)

@@ -1,4 +1,6 @@
-"""The warehouse on its embedded default (SQLite); PostgreSQL has its own tests."""
+"""The warehouse's contract on both backends: SQLite (the embedded default) and PostgreSQL.
+
+PostgreSQL's own matters (COPY, column types, streaming reads) are in test_postgres.py."""
 
 import pandas as pd
 import pytest
@@ -9,9 +11,13 @@ from drift_assets.lib.source import conform
 from drift_assets.resources import Warehouse
 
 
-@pytest.fixture
-def warehouse(tmp_path):
-    store = Warehouse(url=f"sqlite:///{tmp_path / 'w.db'}")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def warehouse(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'w.db'}"
+    else:
+        url, _ = request.getfixturevalue("pg_database")("contract")
+    store = Warehouse(url=url)
     yield store
     store.dispose()
 
@@ -41,7 +47,7 @@ def test_a_failed_write_leaves_the_month_as_it_was(warehouse):
     warehouse.replace_month("2011-03", good)
     broken = _month("2011-03", seed=1)
     broken.loc[20, "instant"] = None  # NOT NULL: the insert fails after the delete ran
-    with pytest.raises(sa.exc.IntegrityError):
+    with pytest.raises(sa.exc.IntegrityError, match="instant"):
         warehouse.replace_month("2011-03", broken)
     pd.testing.assert_frame_equal(warehouse.read_month("2011-03"), good)
 
