@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -45,9 +45,6 @@ class QualityReport:
 
     def summary(self) -> str:
         return "; ".join(f.message for f in self.findings) or "no findings"
-
-    def to_dict(self) -> dict:
-        return {"passed": self.passed, "findings": [asdict(f) for f in self.findings]}
 
 
 def kind_of(values: pd.Series) -> str:
