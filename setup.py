@@ -13,6 +13,7 @@ setup(
         "dagster-postgres==0.29.27",
         "dagster-aws==0.29.27",
         "dagster-slack==0.29.27",
+        "dagster-celery==0.29.27",
         "evidently==0.7.23",
         "pandas>=2.2,<3",  # Evidently 0.7 does not work with pandas 3
         "numpy",
@@ -28,9 +29,13 @@ setup(
         "slack_sdk",
         "tabulate",
         "matplotlib",
+        # scale-out (docs/scaling.md): the Celery result backend, and Dask for large months
+        "redis",
+        "dask[dataframe,distributed]",
     ],
     extras_require={
-        "test": ["pytest>=8", "pytest-timeout", "moto[server]>=5", "ruff", "playwright"],
+        "test": ["pytest>=8", "pytest-timeout", "moto[server]>=5", "ruff", "playwright",
+                 "hypothesis"],
     },
     entry_points={"console_scripts": ["drift-assets=drift_assets.cli:main"]},
 )
