@@ -81,3 +81,77 @@ def test_monthly_partitions_start_in_2011():
     node = defs.resolve_asset_graph().get(AssetKey("current_data"))
     keys = node.partitions_def.get_partition_keys()
     assert keys[0] == "2011-01-01" and "2012-12-01" in keys
+
+
+def _production_home(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[1] / "dagster.yaml", home / "dagster.yaml")
+    return {"DAGSTER_HOME": str(home), "DAGSTER_PG_HOST": "db", "DAGSTER_PG_PORT": "5432",
+            "DAGSTER_PG_USER": "dagster", "DAGSTER_PG_PASSWORD": "", "DAGSTER_PG_DB": "dagster"}
+
+
+def test_the_default_executor_needs_no_celery(monkeypatch):
+    import sys
+
+    from drift_assets.definitions import build_defs
+
+    monkeypatch.delitem(sys.modules, "dagster_celery", raising=False)
+    monkeypatch.delitem(sys.modules, "celery", raising=False)
+    for env, name in (({}, "multi_or_in_process_executor"),
+                      ({"DRIFT_EXECUTOR": "in_process"}, "in_process")):
+        job = build_defs(env).resolve_job_def("monthly_drift_job")
+        assert job.executor_def.name == name
+    assert "dagster_celery" not in sys.modules and "celery" not in sys.modules
+
+
+def test_celery_keeps_the_broker_url_out_of_the_config(tmp_path):
+    from drift_assets.definitions import build_defs
+
+    env = {**_production_home(tmp_path), "DRIFT_EXECUTOR": "celery",
+           "DRIFT_WAREHOUSE_URL": "postgresql://drift:pw@db/warehouse", "DRIFT_S3_BUCKET": "b",
+           "DRIFT_CELERY_BROKER": "amqp://drift:SECRET@rabbitmq:5672/drift",
+           "DRIFT_CELERY_BACKEND": "redis://redis:6379/0"}
+    executor = build_defs(env).resolve_job_def("monthly_drift_job").executor_def
+    assert executor.name == "celery"
+    # The executor is configured with the variables' names; the URLs are read when a run starts.
+    configured = executor.config_schema._config_fn({})
+    assert configured["broker"] == {"env": "DRIFT_CELERY_BROKER"}
+    assert configured["backend"] == {"env": "DRIFT_CELERY_BACKEND"}
+    assert configured["config_source"]["task_acks_late"] is True
+    assert "SECRET" not in repr(configured)
+
+
+def test_celery_refuses_to_load_naming_every_problem(tmp_path):
+    import pytest
+
+    from drift_assets.definitions import build_defs
+
+    with pytest.raises(ValueError) as raised:
+        build_defs({"DRIFT_EXECUTOR": "celery",
+                    "DRIFT_WAREHOUSE_URL": "sqlite:////secret-path/warehouse.db"})
+    message = str(raised.value)
+    for name in ("DAGSTER_HOME", "DRIFT_WAREHOUSE_URL is a sqlite URL", "DRIFT_S3_BUCKET",
+                 "DRIFT_CELERY_BROKER"):
+        assert name in message
+    assert "secret-path" not in message  # a URL is named, never printed
+
+    sqlite_home = tmp_path / "sqlite_home"
+    sqlite_home.mkdir()
+    (sqlite_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    pg = _production_home(tmp_path)
+    cases = [
+        ({"DAGSTER_HOME": str(sqlite_home)}, "keeps runs and events in SQLite"),
+        ({"DAGSTER_HOME": str(tmp_path / "nowhere")}, "has no dagster.yaml"),
+        ({k: v for k, v in pg.items() if k != "DAGSTER_PG_HOST"}, "reads DAGSTER_PG_HOST"),
+    ]
+    base = {"DRIFT_EXECUTOR": "celery", "DRIFT_WAREHOUSE_URL": "postgresql://db/w",
+            "DRIFT_S3_BUCKET": "b", "DRIFT_CELERY_BROKER": "amqp://rabbitmq//"}
+    for env, expected in cases:
+        with pytest.raises(ValueError, match=expected):
+            build_defs({**base, **env})
+    with pytest.raises(ValueError, match="DRIFT_EXECUTOR='dask-ish' is not known"):
+        build_defs({"DRIFT_EXECUTOR": "dask-ish"})
