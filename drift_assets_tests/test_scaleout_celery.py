@@ -384,6 +384,13 @@ def test_a_six_month_backfill_runs_its_steps_on_both_workers(deployment, workers
             assert pids[0] in worker_pids | workers.pids("w1") | workers.pids("w2"), (step, pids)
     assert used == {"w1", "w2"}
 
+    # The broker's and the backend's URLs (passwords) are in no run's config and no event.
+    for dagster_run in instance.get_runs():
+        stored = repr(dagster_run.run_config) + "".join(
+            repr(e) for e in instance.all_logs(dagster_run.run_id))
+        assert env["DRIFT_CELERY_BROKER"] not in stored
+        assert env["DRIFT_CELERY_BACKEND"] not in stored
+
     partitions = [f"{m}-01" for m in MONTHS]
     for asset in ("current_data", "data_quality_report", "reference_profile", "drift_report",
                   "model_performance"):
