@@ -165,19 +165,15 @@ def run_detect(args) -> int:
         if show:
             print(f"[{time.perf_counter() - started:6.1f}s] {step}", file=sys.stderr, flush=True)
 
+    scheduler = args.scheduler or os.environ.get("DRIFT_DASK_SCHEDULER")
+    if scheduler:
+        return _detect_on_cluster(args, scheduler, progress)
     try:
         progress(f"reading {args.reference}")
-        reference = read_table(args.reference, as_text=False)
+        reference = read_parquet_or_table(args.reference)
         progress(f"reading {args.current} (reference: {len(reference):,} rows)")
-        current = read_table(args.current, as_text=False)
-        columns = args.columns or [c for c in DEFAULT_DRIFT_FEATURES if c in reference]
-        if not columns:
-            columns = [c for c in reference.columns if c in current.columns]
-        for name, frame, path in (("reference", reference, args.reference),
-                                  ("current", current, args.current)):
-            absent = [c for c in columns if c not in frame]
-            if absent:
-                raise SourceError(path, f"{name} lacks column(s) {', '.join(absent)}")
+        current = read_parquet_or_table(args.current)
+        columns = _detect_columns(args, reference.columns, current.columns)
         progress(f"profiling the reference ({len(columns)} columns; current: {len(current):,} "
                  "rows)")
         profile = build_profile(reference, columns)
@@ -190,6 +186,72 @@ def run_detect(args) -> int:
     except (SourceError, ValueError, KeyError) as exc:
         print(f"drift-assets detect: {exc}", file=sys.stderr)
         return 2
+    return _print_result(args, result)
+
+
+def _detect_columns(args, reference_columns, current_columns) -> list[str]:
+    columns = args.columns or [c for c in DEFAULT_DRIFT_FEATURES if c in reference_columns]
+    if not columns:
+        columns = [c for c in reference_columns if c in current_columns]
+    for name, present, path in (("reference", reference_columns, args.reference),
+                                ("current", current_columns, args.current)):
+        absent = [c for c in columns if c not in present]
+        if absent:
+            raise SourceError(path, f"{name} lacks column(s) {', '.join(absent)}")
+    return columns
+
+
+def read_parquet_or_table(location: str) -> pd.DataFrame:
+    """A CSV or Parquet file, or every Parquet file of a folder or a glob."""
+    if Path(location).is_dir() or any(ch in location for ch in "*?["):
+        try:
+            return pd.read_parquet(location if Path(location).is_dir()
+                                   else sorted(_glob(location)))
+        except (OSError, ValueError) as exc:
+            raise SourceError(location, f"not a readable set of Parquet files ({exc})") from exc
+    return read_table(location, as_text=False)
+
+
+def _glob(pattern: str) -> list[str]:
+    import glob
+
+    found = glob.glob(pattern)
+    if not found:
+        raise SourceError(pattern, "no file matches")
+    return found
+
+
+def _detect_on_cluster(args, scheduler: str, progress) -> int:
+    """The same check on a Dask cluster: the workers read the Parquet pieces."""
+    from distributed import Client
+
+    from drift_assets.engine.distributed import detect_drift_distributed, read_parquet
+
+    if args.html:
+        print("drift-assets detect: --html needs the data in one process; drop the scheduler",
+              file=sys.stderr)
+        return 2
+    try:
+        progress(f"connecting to {scheduler}")
+        for location in (args.reference, args.current):
+            if any(ch in location for ch in "*?["):
+                _glob(location)  # Dask would read no file as an empty frame
+            elif not Path(location).exists():
+                raise SourceError(location, "no such file or folder")
+        with Client(scheduler, timeout="30s") as client:
+            reference, current = read_parquet(args.reference), read_parquet(args.current)
+            columns = _detect_columns(args, list(reference.columns), list(current.columns))
+            progress(f"testing {len(columns)} columns on {len(client.nthreads())} workers")
+            result = detect_drift_distributed(reference, current, columns,
+                                              drift_share=args.drift_share, client=client)
+        progress("done")
+    except (SourceError, ValueError, KeyError, OSError) as exc:
+        print(f"drift-assets detect: {exc}", file=sys.stderr)
+        return 2
+    return _print_result(args, result)
+
+
+def _print_result(args, result) -> int:
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, default=str))
     else:
@@ -326,13 +388,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     backfill.add_argument("--from", dest="first", default=month_label(FIRST_DAY))
     backfill.add_argument("--to", dest="last", default=month_label(LAST_DAY))
-    detect = commands.add_parser("detect", help="compare two CSV or Parquet files for drift")
+    detect = commands.add_parser(
+        "detect", help="compare two CSV/Parquet files, Parquet folders or globs for drift")
     detect.add_argument("reference")
     detect.add_argument("current")
     detect.add_argument("--columns", nargs="+", help="columns to check (default: the features)")
     detect.add_argument("--drift-share", type=float, default=0.5)
     detect.add_argument("--json", action="store_true", help="print the result as JSON")
     detect.add_argument("--html", help="write Evidently's HTML report here")
+    detect.add_argument("--scheduler", help="a Dask scheduler (tcp://host:port) to run on; "
+                        "default DRIFT_DASK_SCHEDULER, else this process")
     detect.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="show progress on stderr (default: when stderr is a terminal)")
     history = commands.add_parser("history", help="one row per month: drift, quality, error")

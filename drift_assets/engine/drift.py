@@ -18,7 +18,7 @@ package:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -41,16 +41,19 @@ from drift_assets.engine.profile import (
 
 __all__ = [
     "ColumnDrift",
+    "OrderStatistics",
     "DEFAULT_THRESHOLDS",
     "DriftResult",
     "aligned_counts",
     "chisquare_pvalue",
     "choose_stattest",
     "detect_drift",
+    "check_column",
     "is_drifted",
     "jensenshannon_distance",
     "ks_pvalue",
     "numeric_distances",
+    "walk_block",
     "psi",
     "z_test_pvalue",
 ]
@@ -96,6 +99,16 @@ class ColumnDrift:
     ks_statistic: float | None
     reference_missing_share: float
     current_missing_share: float
+
+
+@dataclass(frozen=True)
+class OrderStatistics:
+    """A numeric column's statistics that need the values in order, computed block by block:
+    raw W1, K-S D and both sides' counts on the PSI Sturges edges (None: per-value bins)."""
+
+    wasserstein: float
+    ks_d: float
+    histograms: tuple[np.ndarray, np.ndarray] | None
 
 
 @dataclass(frozen=True)
@@ -155,12 +168,14 @@ class DriftResult:
 def combined_n_unique(reference: ColumnSummary, current: ColumnSummary) -> int:
     """Distinct non-missing values of both sides together (``pd.concat([r, c]).nunique()``).
 
-    For numeric summaries only "at most 5 or not" matters to the test choice, so when the
-    reference alone has more, its own count is returned without looking at the current side.
+    For numeric summaries only "at most 5 or not" matters to the test choice, so when one side
+    alone has more, its own count is returned without building the union (or needing the
+    other side's value table, which a many-valued partial does not keep).
     """
-    if isinstance(reference, NumericSummary) and isinstance(current, NumericSummary):
-        if reference.n_unique > NUMERIC_FEW_VALUES:
-            return reference.n_unique
+    if not isinstance(reference, CategoricalSummary):
+        for side in (reference, current):
+            if side.n_unique > NUMERIC_FEW_VALUES:
+                return side.n_unique
         ref_values, _ = reference.value_counts()
         cur_values, _ = current.value_counts()
         return int(np.union1d(ref_values, cur_values).size)
@@ -202,15 +217,11 @@ def numeric_distances(
 ) -> tuple[float, float]:
     """Exact (raw) Wasserstein-1 distance and the two-sample K-S D statistic.
 
-    Both come from one walk over the merged sorted sample: the CDFs ``F_ref``/``F_cur`` at each
-    merged value are running counts, W1 = sum |F_ref - F_cur| * gap to the next value (what
-    ``scipy.stats.wasserstein_distance`` computes) and D = max |F_ref - F_cur| at the last copy
-    of each value (what ``ks_2samp`` gets from ``searchsorted(side="right")``).
-
-    The walk goes block by block over value ranges cut at every ``block``-th value of either
-    side (``block`` is raised so that there are at most ~8 blocks), which bounds the
-    temporaries to a fraction of the samples; a block's running counts start from its cut
-    indices, so blocks are independent.
+    Both come from one walk over the merged sorted sample (see :func:`walk_block`). The walk
+    goes block by block over value ranges cut at every ``block``-th value of either side
+    (``block`` is raised so that there are at most ~8 blocks), which bounds the temporaries to
+    a fraction of the samples. The distributed engine walks Dask's sorted partitions instead:
+    the same blocks, placed by Dask.
     """
     ref, cur = reference.values, current.values
     n1, n2 = ref.size, cur.size
@@ -221,43 +232,61 @@ def numeric_distances(
     # value-range blocks [cut_b, cut_b+1): a run of equal values never straddles two blocks
     ref_idx = np.searchsorted(ref, cuts, "left").tolist() + [n1]
     cur_idx = np.searchsorted(cur, cuts, "left").tolist() + [n2]
-    wasserstein = 0.0
-    ks_d = 0.0
+    parts = []
     for b in range(len(cuts)):
         r0, r1, c0, c1 = ref_idx[b], ref_idx[b + 1], cur_idx[b], cur_idx[b + 1]
-        m_ref, m_cur = r1 - r0, c1 - c0
-        if m_ref and m_cur:
-            both = np.concatenate((ref[r0:r1], cur[c0:c1]))
-            # two sorted runs: the stable sort (timsort) merges them linearly, reference first
-            # on ties as in the global merge
-            order = np.argsort(both, kind="stable")
-            merged = both[order]
-            cum_ref = np.cumsum(order < m_ref)
-            cum_ref += r0
-            cum_cur = np.arange(r0 + c0 + 1, r1 + c1 + 1)
-            cum_cur -= cum_ref
-        elif m_ref:
-            merged = ref[r0:r1]
-            cum_ref = np.arange(r0 + 1, r1 + 1)
-            cum_cur = np.full(m_ref, c0)
-        elif m_cur:
-            merged = cur[c0:c1]
-            cum_cur = np.arange(c0 + 1, c1 + 1)
-            cum_ref = np.full(m_cur, r0)
-        else:
-            continue
-        # count / n per side, then the difference: the same operations as scipy
-        cdf_gap = cum_ref / n1
-        cdf_gap -= cum_cur / n2
-        np.abs(cdf_gap, out=cdf_gap)
         following = min(ref[r1] if r1 < n1 else np.inf, cur[c1] if c1 < n2 else np.inf)
-        if following == np.inf:
-            following = merged[-1]  # the last value: both CDFs are 1, nothing to add
-        steps = np.diff(merged, append=following)
-        wasserstein += float(np.dot(cdf_gap, steps))
-        # inside a run of equal values the running counts are partial; only run ends are CDFs
-        ks_d = max(ks_d, float(np.max(cdf_gap, where=steps != 0, initial=0.0)))
-    return wasserstein, ks_d
+        parts.append(walk_block(ref[r0:r1], cur[c0:c1], r0, c0, n1, n2, following))
+    return combine_walks(parts)
+
+
+def walk_block(
+    ref: np.ndarray, cur: np.ndarray, r0: int, c0: int, n1: int, n2: int, following: float
+) -> tuple[float, float]:
+    """One value range of the merged walk: its share of W1 and its largest CDF gap.
+
+    ``ref``/``cur`` are the sorted values of each side in the range, ``r0``/``c0`` how many
+    values of each side lie below it, ``n1``/``n2`` the sides' sizes and ``following`` the first
+    value after the range (inf for the last one). The CDFs ``F_ref``/``F_cur`` at each merged
+    value are running counts; W1 = sum |F_ref - F_cur| * gap to the next value (what
+    ``scipy.stats.wasserstein_distance`` computes) and D = max |F_ref - F_cur| at the last copy
+    of each value (what ``ks_2samp`` gets from ``searchsorted(side="right")``). A run of equal
+    values may straddle two ranges: its copies have zero gaps, so only its last copy counts.
+    """
+    m_ref, m_cur = ref.size, cur.size
+    if m_ref and m_cur:
+        both = np.concatenate((ref, cur))
+        # two sorted runs: the stable sort (timsort) merges them linearly
+        order = np.argsort(both, kind="stable")
+        merged = both[order]
+        cum_ref = np.cumsum(order < m_ref)
+        cum_ref += r0
+        cum_cur = np.arange(r0 + c0 + 1, r0 + c0 + m_ref + m_cur + 1)
+        cum_cur -= cum_ref
+    elif m_ref:
+        merged = ref
+        cum_ref = np.arange(r0 + 1, r0 + m_ref + 1)
+        cum_cur = np.full(m_ref, c0)
+    elif m_cur:
+        merged = cur
+        cum_cur = np.arange(c0 + 1, c0 + m_cur + 1)
+        cum_ref = np.full(m_cur, r0)
+    else:
+        return 0.0, 0.0
+    # count / n per side, then the difference: the same operations as scipy
+    cdf_gap = cum_ref / n1
+    cdf_gap -= cum_cur / n2
+    np.abs(cdf_gap, out=cdf_gap)
+    if following == np.inf:
+        following = merged[-1]  # the last value: both CDFs are 1, nothing to add
+    steps = np.diff(merged, append=following)
+    # inside a run of equal values the running counts are partial; only run ends are CDFs
+    return float(np.dot(cdf_gap, steps)), float(np.max(cdf_gap, where=steps != 0, initial=0.0))
+
+
+def combine_walks(parts: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """W1 and D of the whole walk from its blocks'."""
+    return sum(w for w, _ in parts), max((d for _, d in parts), default=0.0)
 
 
 def wasserstein_normed(reference: NumericSummary, raw_distance: float) -> float:
@@ -309,25 +338,39 @@ def _fill_zeroes(percents: np.ndarray) -> np.ndarray:
     return percents
 
 
-def psi(reference: NumericSummary, current: NumericSummary) -> float:
+def psi_edges(reference: ColumnSummary, current: ColumnSummary) -> np.ndarray | None:
+    """Evidently's PSI bins: Sturges edges over both samples together
+    (``np.histogram_bin_edges(concat, "sturges")``) when the reference has more than 20
+    distinct values; None means one bin per distinct value."""
+    if reference.n_unique <= BINNING_MIN_UNIQUE:
+        return None
+    return _sturges_edges(
+        min(reference.minimum, current.minimum),
+        max(reference.maximum, current.maximum),
+        reference.n + current.n,
+        reference.integer and current.integer,
+    )
+
+
+def psi(
+    reference: ColumnSummary,
+    current: ColumnSummary,
+    histograms: tuple[np.ndarray, np.ndarray] | None = None,
+) -> float:
     """Population Stability Index with Evidently's ``psi`` stattest binning.
 
-    More than 20 distinct reference values: Sturges bins over both samples together
-    (``np.histogram_bin_edges(concat, "sturges")``); otherwise one bin per distinct value.
-    Empty bins are filled as in ``get_binned_data(feel_zeroes=True)``.
+    Binned (see :func:`psi_edges`) or one bin per distinct value; empty bins are filled as in
+    ``get_binned_data(feel_zeroes=True)``. ``histograms`` are both sides' counts on the
+    Sturges edges when a caller counted them elsewhere (the distributed engine, per block).
     """
-    if reference.n_unique > BINNING_MIN_UNIQUE:
-        ref, cur = reference.values, current.values
-        edges = _sturges_edges(
-            min(ref[0], cur[0]),
-            max(ref[-1], cur[-1]),
-            ref.size + cur.size,
-            reference.integer and current.integer,
-        )
-        ref_counts = _histogram_sorted(ref, edges)
-        cur_counts = _histogram_sorted(cur, edges)
-    else:
+    edges = psi_edges(reference, current)
+    if edges is None:
         _, ref_counts, cur_counts = aligned_counts(reference, current)
+    elif histograms is not None:
+        ref_counts, cur_counts = histograms
+    else:
+        ref_counts = _histogram_sorted(reference.values, edges)
+        cur_counts = _histogram_sorted(current.values, edges)
     ref_pct = _fill_zeroes(ref_counts / reference.n)
     cur_pct = _fill_zeroes(cur_counts / current.n)
     return float(np.sum((ref_pct - cur_pct) * np.log(ref_pct / cur_pct)))
@@ -346,7 +389,7 @@ def aligned_counts(
     Categorical keys are matched with Python equality, as Evidently's
     ``{**dict.fromkeys(keys, 0), **dict(series.value_counts())}`` does.
     """
-    if isinstance(reference, NumericSummary) and isinstance(current, NumericSummary):
+    if not isinstance(reference, CategoricalSummary):
         ref_values, ref_counts = reference.value_counts()
         cur_values, cur_counts = current.value_counts()
         keys = np.union1d(ref_values, cur_values)
@@ -411,18 +454,27 @@ def jensenshannon_distance(ref_counts: np.ndarray, cur_counts: np.ndarray) -> fl
 
 
 def column_drift(
-    column: str, column_type: str, reference: ColumnSummary, current: ColumnSummary
+    column: str,
+    column_type: str,
+    reference: ColumnSummary,
+    current: ColumnSummary,
+    order: OrderStatistics | None = None,
 ) -> ColumnDrift:
     """Run Evidently's default test (plus PSI and K-S D for numeric columns) on two summaries.
 
-    Both summaries must hold at least one non-missing value.
+    Both summaries must hold at least one non-missing value. ``order`` carries a numeric
+    column's order statistics when they were computed elsewhere (the distributed engine);
+    otherwise they come from the summaries' sorted values.
     """
     method = choose_stattest(column_type, reference, current)
     ks_d = psi_value = None
     if column_type == "num":
-        assert isinstance(reference, NumericSummary) and isinstance(current, NumericSummary)
-        wasserstein, ks_d = numeric_distances(reference, current)
-        psi_value = psi(reference, current)
+        if order is None:
+            wasserstein, ks_d = numeric_distances(reference, current)
+            psi_value = psi(reference, current)
+        else:
+            wasserstein, ks_d = order.wasserstein, order.ks_d
+            psi_value = psi(reference, current, order.histograms)
     if method == "ks":
         score = ks_pvalue(reference, current, ks_d)
     elif method == "wasserstein":
@@ -522,19 +574,40 @@ def detect_drift(
 def _test_column(profile: ReferenceProfile, column: str, series: pd.Series) -> ColumnDrift | str:
     """ColumnDrift, or the reason the column is skipped."""
     column_type = profile.column_types[column]
+
+    def current() -> ColumnSummary | str:
+        try:
+            return summarise_column(series, column_type)
+        except (TypeError, ValueError) as exc:
+            return f"current: cannot summarise as {column_type!r}: {exc}"
+
+    reference = profile.errors.get(column) or profile.summaries.get(column)
+    return check_column(column, column_type, reference, current)
+
+
+def check_column(
+    column: str,
+    column_type: str,
+    reference: ColumnSummary | str,
+    current: Callable[[], ColumnSummary | str],
+    order: Callable[[], OrderStatistics] | None = None,
+) -> ColumnDrift | str:
+    """ColumnDrift, or the reason the column is skipped: the rules both engines share.
+
+    ``reference`` is a summary or the reason it could not be made; ``current`` and ``order``
+    are called only when the column is testable so far, as they cost a pass over the data.
+    """
     if column_type not in TESTABLE_TYPES:
         return f"column type {column_type!r} is not tested (only numerical and categorical)"
-    if column in profile.errors:
-        return profile.errors[column]
-    reference = profile.summaries[column]
+    if isinstance(reference, str):
+        return reference
     if reference.n == 0:
         return "all values missing in reference"
-    if len(series) == 0:
+    summary = current()
+    if isinstance(summary, str):
+        return summary
+    if summary.n_total == 0:
         return "no rows in current"
-    try:
-        current = summarise_column(series, column_type)
-    except (TypeError, ValueError) as exc:
-        return f"current: cannot summarise as {column_type!r}: {exc}"
-    if current.n == 0:
+    if summary.n == 0:
         return "all values missing in current"
-    return column_drift(column, column_type, reference, current)
+    return column_drift(column, column_type, reference, summary, order() if order else None)

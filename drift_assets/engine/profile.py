@@ -31,11 +31,13 @@ import pandas as pd
 __all__ = [
     "CategoricalSummary",
     "INTEGER_CARDINALITY_LIMIT",
+    "NumericPartial",
     "NumericSummary",
     "ReferenceProfile",
     "build_profile",
     "evidently_column_type",
     "infer_column_types",
+    "TABLE_CAP",
     "sort_floats",
     "summarise_column",
 ]
@@ -175,12 +177,118 @@ def sort_floats(values: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
+# A numeric column's table of distinct values is kept while it has at most this many: enough for
+# every rule that looks at distinct values (types: 10, test choice: 5, PSI bins: 20) and for the
+# few-valued columns whose tests run on counts, and small enough to travel from a worker.
+TABLE_CAP = 10_000
+
+
+def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values (ascending) of a sorted array and how often each occurs."""
+    if not values.size:
+        return values, np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    counts = np.diff(np.append(starts, values.size))
+    return values[starts], counts.astype(np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class NumericPartial:
+    """The small statistics of one numeric column (or of one piece of it), mergeable.
+
+    Everything the drift tests need except the order of the values: counts, mean and the sum of
+    squared deviations (merged with Chan's formula, so the standard deviation stays exact to
+    rounding), the range (for shared histogram edges), and the table of distinct values while
+    there are at most ``TABLE_CAP`` of them. A worker returns one per piece of a month; the
+    single-process engine makes one for the whole column: the same code either way.
+    """
+
+    n: int
+    n_missing: int
+    mean: float
+    m2: float  # sum of squared deviations from the mean
+    minimum: float
+    maximum: float
+    integer: bool
+    table: tuple[np.ndarray, np.ndarray] | None = field(repr=False)
+
+    @classmethod
+    def from_sorted(cls, values: np.ndarray, n_missing: int, integer: bool) -> NumericPartial:
+        """The partial of sorted finite values."""
+        n = int(values.size)
+        if not n:
+            return cls(0, n_missing, math.nan, 0.0, math.inf, -math.inf, integer, _runs(values))
+        mean = values.mean()
+        deviation = values - mean
+        deviation *= deviation  # np.std's own steps, so the one-piece case equals it bit for bit
+        distinct = _runs(values)
+        return cls(n, n_missing, float(mean), float(deviation.sum()), float(values[0]),
+                   float(values[-1]), integer, distinct if distinct[0].size <= TABLE_CAP else None)
+
+    @classmethod
+    def from_series(cls, series: pd.Series) -> NumericPartial:
+        """The partial of a column piece (NaN and +-inf counted as missing)."""
+        summary = NumericSummary.from_series(series)
+        return summary.partial
+
+    @classmethod
+    def merge(cls, parts: Sequence[NumericPartial]) -> NumericPartial:
+        """The partial of the union of several pieces."""
+        n, mean, m2 = 0, math.nan, 0.0
+        for part in parts:
+            if not part.n:
+                continue
+            if not n:
+                n, mean, m2 = part.n, part.mean, part.m2
+                continue
+            total = n + part.n
+            delta = part.mean - mean
+            mean += delta * part.n / total
+            m2 += part.m2 + delta * delta * n * part.n / total
+            n = total
+        table = None
+        if all(p.table is not None for p in parts):
+            values = np.concatenate([p.table[0] for p in parts]) if parts else np.empty(0)
+            keys, where = np.unique(values + 0.0, return_inverse=True)
+            counts = np.bincount(where, weights=np.concatenate([p.table[1] for p in parts]),
+                                 minlength=keys.size) if parts else np.zeros(0)
+            table = (keys, counts.astype(np.int64)) if keys.size <= TABLE_CAP else None
+        return cls(n, sum(p.n_missing for p in parts), mean, m2,
+                   min((p.minimum for p in parts), default=math.inf),
+                   max((p.maximum for p in parts), default=-math.inf),
+                   all(p.integer for p in parts), table)
+
+    @property
+    def n_total(self) -> int:
+        """Number of rows, missing included."""
+        return self.n + self.n_missing
+
+    @property
+    def std(self) -> float:
+        """Population standard deviation (ddof=0, as Evidently's ``np.std(reference)``)."""
+        return math.sqrt(self.m2 / self.n) if self.n else math.nan
+
+    @property
+    def n_unique(self) -> int:
+        """Distinct values; ``TABLE_CAP + 1`` stands for "more than ``TABLE_CAP``" (every rule
+        compares it with 20 or less)."""
+        return int(self.table[0].size) if self.table is not None else TABLE_CAP + 1
+
+    def value_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct values (ascending) and their counts."""
+        if self.table is None:
+            raise ValueError(f"more than {TABLE_CAP} distinct values: no value table kept")
+        return self.table
+
+
 @dataclass(frozen=True, eq=False)
 class NumericSummary:
     """Sorted finite values of one numeric column, plus its missing count.
 
     ``integer`` records whether the source dtype was an integer one: NumPy widens Sturges bins
-    to width 1 for integer arrays, which changes Evidently's PSI bins for such columns.
+    to width 1 for integer arrays, which changes Evidently's PSI bins for such columns. Counts,
+    moments and the value table come from its :class:`NumericPartial`; the sorted values are
+    what the order statistics (K-S, Wasserstein) walk.
     """
 
     values: np.ndarray = field(repr=False)
@@ -188,17 +296,30 @@ class NumericSummary:
     integer: bool = False
 
     # computed on first use (and pickled once computed): a current-month summary rarely
-    # needs them, the reference's are used every month
+    # needs all of it, the reference's is used every month
     @cached_property
+    def partial(self) -> NumericPartial:
+        """The mergeable statistics of these values."""
+        return NumericPartial.from_sorted(self.values, self.n_missing, self.integer)
+
+    @property
     def std(self) -> float:
         """Population standard deviation (ddof=0, as Evidently's ``np.std(reference)``)."""
-        return float(np.std(self.values)) if self.values.size else math.nan
+        return self.partial.std
 
     @cached_property
     def n_unique(self) -> int:
         """Number of distinct values."""
         values = self.values
         return 1 + int(np.count_nonzero(values[1:] != values[:-1])) if values.size else 0
+
+    @property
+    def minimum(self) -> float:
+        return float(self.values[0])
+
+    @property
+    def maximum(self) -> float:
+        return float(self.values[-1])
 
     @property
     def n(self) -> int:
@@ -253,12 +374,7 @@ class NumericSummary:
 
     def value_counts(self) -> tuple[np.ndarray, np.ndarray]:
         """Distinct values (ascending) and their counts, from the sorted values."""
-        values = self.values
-        if not values.size:
-            return values, np.zeros(0, dtype=np.int64)
-        starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
-        counts = np.diff(np.append(starts, values.size))
-        return values[starts], counts.astype(np.int64)
+        return _runs(self.values)
 
 
 @dataclass(frozen=True, eq=False)
@@ -452,7 +568,7 @@ def _safe_summary(series: pd.Series, column_type: str) -> tuple[ColumnSummary | 
     except (TypeError, ValueError) as exc:
         return None, f"cannot summarise as {column_type!r}: {exc}"
     if isinstance(summary, NumericSummary):
-        _ = summary.std, summary.n_unique  # the reference's are needed by every detect_drift
+        _ = summary.partial, summary.n_unique  # the reference's are needed by every detect_drift
     return summary, None
 
 
