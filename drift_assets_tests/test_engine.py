@@ -358,3 +358,24 @@ def test_save_evidently_html_samples(tmp_path):
     }
     html = (tmp_path / "r" / "drift.html").read_text(encoding="utf-8")
     assert "<html" in html.lower() and len(html) > 10_000
+
+
+def test_numeric_partials_merge_like_the_whole():
+    from drift_assets.engine.profile import TABLE_CAP, NumericPartial
+
+    rng = np.random.default_rng(21)
+    few = pd.Series(rng.integers(0, 7, 5000).astype(float))
+    few[rng.random(5000) < 0.1] = np.nan
+    many = pd.Series(rng.normal(3, 2, 3 * TABLE_CAP))
+    for series in (few, many):
+        whole = NumericSummary.from_series(series)
+        merged = NumericPartial.merge([NumericSummary.from_series(part).partial
+                                       for part in np.array_split(series, 4)])
+        assert (merged.n, merged.n_missing) == (whole.n, whole.n_missing)
+        assert (merged.minimum, merged.maximum) == (whole.minimum, whole.maximum)
+        assert merged.std == pytest.approx(float(np.std(whole.values)), rel=1e-12)
+        assert whole.std == float(np.std(whole.values))  # the one-piece case is np.std itself
+    assert merged.table is None and merged.n_unique > TABLE_CAP  # `many` keeps no table
+    few_merged = NumericPartial.merge([NumericSummary.from_series(few).partial])
+    values, counts = few_merged.value_counts()
+    assert values.tolist() == sorted(few.dropna().unique()) and counts.sum() == few.count()

@@ -226,12 +226,6 @@ class NumericPartial:
                    float(values[-1]), integer, distinct if distinct[0].size <= TABLE_CAP else None)
 
     @classmethod
-    def from_series(cls, series: pd.Series) -> NumericPartial:
-        """The partial of a column piece (NaN and +-inf counted as missing)."""
-        summary = NumericSummary.from_series(series)
-        return summary.partial
-
-    @classmethod
     def merge(cls, parts: Sequence[NumericPartial]) -> NumericPartial:
         """The partial of the union of several pieces."""
         n, mean, m2 = 0, math.nan, 0.0
@@ -315,10 +309,12 @@ class NumericSummary:
 
     @property
     def minimum(self) -> float:
+        """The smallest value (the summary must not be empty)."""
         return float(self.values[0])
 
     @property
     def maximum(self) -> float:
+        """The largest value (the summary must not be empty)."""
         return float(self.values[-1])
 
     @property
