@@ -290,3 +290,49 @@ def test_the_graph_on_postgres_s3_and_slack_keeps_its_history_when_reopened(
                          .render_as_string(hide_password=False)) as conn:
         assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 5
 
+
+
+def test_a_month_in_a_folder_is_copied_file_by_file_and_a_bad_file_changes_nothing(
+        warehouse, tmp_path, monkeypatch, instance):
+    """`current_data` with a folder of Parquet files a month: one COPY per file, never the
+    whole month in one frame; a bad file half-way leaves the month as it was."""
+    from dagster import materialize
+
+    from drift_assets.assets.ingest import current_data
+    from drift_assets.resources import FileSource
+
+    month = tmp_path / "2011-05"
+    month.mkdir()
+    frame = generate_month("2011-05", seed=3)
+    for i, start in enumerate(range(0, len(frame), 10)):
+        frame.iloc[start:start + 10].to_parquet(month / f"part-{i}.parquet", index=False)
+    written = []
+    real_insert = Warehouse._insert
+
+    def spy(self, conn, table, chunk):
+        written.append(len(chunk))
+        return real_insert(self, conn, table, chunk)
+
+    monkeypatch.setattr(Warehouse, "_insert", spy)
+    resources = {"source": FileSource(location=str(tmp_path / "{month}")), "warehouse": warehouse}
+    result = materialize([current_data], partition_key="2011-05-01", resources=resources,
+                         instance=instance)
+    assert result.success and written == [10, 10, 10, 1]
+    assert warehouse.month_counts() == {"2011-05": 31}
+    event = result.asset_materializations_for_node("current_data")[0]
+    assert event.metadata["dagster/row_count"].value == 31
+    assert event.metadata["last_day"].value == "2011-05-31"
+
+    bad = frame.iloc[10:20].assign(temp="warm")
+    bad.to_parquet(month / "part-1.parquet", index=False)
+    failed = materialize([current_data], partition_key="2011-05-01", resources=resources,
+                         instance=instance, raise_on_error=False)
+    assert not failed.success
+    message = str(failed.all_events)
+    assert "part-1.parquet" in message and "temp" in message
+    assert warehouse.month_counts() == {"2011-05": 31}
+    (month / "part-1.parquet").unlink()
+    frame.iloc[0:5].to_parquet(month / "part-9.parquet", index=False)  # days again
+    assert not materialize([current_data], partition_key="2011-05-01", resources=resources,
+                           instance=instance, raise_on_error=False).success
+    assert warehouse.month_counts() == {"2011-05": 31}

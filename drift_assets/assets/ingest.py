@@ -1,6 +1,8 @@
 """Ingest: the reference table (the baseline) and each month's current data."""
 
 
+from contextlib import contextmanager
+
 import pandas as pd
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
@@ -11,15 +13,21 @@ from drift_assets.resources import DataSource, DriftSettings, Warehouse
 KINDS = {"pandas", "sql"}
 
 
-def _load(source: DataSource, month: str) -> pd.DataFrame:
-    """A month from the source; a bad file fails the asset naming the file, column and problem."""
+@contextmanager
+def _named_failure():
+    """A bad file fails the asset naming the file, column and problem."""
     try:
-        return source.load_month(month)
+        yield
     except SourceError as exc:
         raise Failure(
             description=str(exc),
             metadata={"file": exc.source, "column": exc.column or "", "problem": exc.problem},
         ) from exc
+
+
+def _load(source: DataSource, month: str) -> pd.DataFrame:
+    with _named_failure():
+        return source.load_month(month)
 
 
 def _summary(frame: pd.DataFrame) -> dict:
@@ -56,9 +64,26 @@ def current_data(
     """One month of production data, checked against the schema and written to the warehouse
     table `current`. Re-materializing a month replaces that month's rows in one transaction."""
     month = context.partition_key
-    frame = _load(source, month)
-    warehouse.replace_month(month, frame)
-    labelled = int(frame["cnt"].notna().sum())
-    return MaterializeResult(
-        metadata={**_summary(frame), "labelled_rows": labelled, "source": source.describe()}
-    )
+    # the month is written chunk by chunk (a folder of Parquet files: one file at a time), so
+    # the metadata is gathered on the way rather than from the whole frame
+    stats = {"rows": 0, "labelled": 0, "days": [], "head": None}
+
+    def chunks():
+        for frame in source.iter_month(month):
+            stats["rows"] += len(frame)
+            stats["labelled"] += int(frame["cnt"].notna().sum())
+            stats["days"] += [frame["dteday"].min(), frame["dteday"].max()]
+            if stats["head"] is None:
+                stats["head"] = frame.head(5)
+            yield frame
+
+    with _named_failure():
+        warehouse.replace_month_chunks(month, chunks())
+    return MaterializeResult(metadata={
+        "dagster/row_count": stats["rows"],
+        "first_day": str(min(stats["days"])),
+        "last_day": str(max(stats["days"])),
+        "preview": MetadataValue.md(stats["head"].to_markdown(index=False)),
+        "labelled_rows": stats["labelled"],
+        "source": source.describe(),
+    })

@@ -8,6 +8,7 @@ errors here: they are data, and the quality report measures them.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import io
 import urllib.request
 from pathlib import Path
@@ -204,7 +205,52 @@ def select_month(
 
 def load_month(location: str, month: str | dt.date, unique_days: bool = True) -> pd.DataFrame:
     """One month from a table at ``location``: a whole table, or one file a month ('{month}')."""
+    return pd.concat(list(iter_month(location, month, unique_days)), ignore_index=True)
+
+
+def pieces(location: str) -> list[str]:
+    """The Parquet files of a local folder or glob, in name order; ``[location]`` otherwise."""
+    path = Path(location).expanduser()
+    if path.is_dir():
+        found = sorted(str(p) for p in path.iterdir() if p.suffix in (".parquet", ".pq"))
+    elif any(ch in location for ch in "*?[") and "://" not in location:
+        found = sorted(glob.glob(str(path)))
+    else:
+        return [location]
+    if not found:
+        raise SourceError(location, "no Parquet file in this folder or glob")
+    return found
+
+
+def iter_month(location: str, month: str | dt.date, unique_days: bool = True):
+    """One month, piece by piece: a file gives one piece, a folder or glob one per Parquet file,
+    so a month larger than memory can be written chunk by chunk. Every piece is conformed on its
+    own; a day repeated across pieces is an error as within one."""
     per_month = "{month}" in location
     path = month_location(location, month)
-    frame = conform(read_table(path), path, unique_days)
-    return select_month(frame, month, path, whole_file=per_month)
+    files = pieces(path)
+    if len(files) == 1:
+        yield select_month(conform(read_table(files[0]), files[0], unique_days), month,
+                           files[0], whole_file=per_month)
+        return
+    seen: set = set()
+    rows = 0
+    for file in files:
+        frame = conform(read_table(file), file, unique_days)
+        first = month_start(month)
+        inside = (frame[DATE_COLUMN] >= first) & (frame[DATE_COLUMN] < next_month(first))
+        if per_month and not inside.all():
+            select_month(frame, month, file, whole_file=True)  # raises, naming the date
+        frame = frame.loc[inside].reset_index(drop=True)
+        if unique_days:
+            days = set(frame[DATE_COLUMN])
+            again = days & seen
+            if again:
+                raise SourceError(file, f"day {min(again)} is also in an earlier file of {path}",
+                                  DATE_COLUMN)
+            seen |= days
+        rows += len(frame)
+        if len(frame):
+            yield frame
+    if not rows:
+        raise SourceError(path, f"no rows for the month {month_label(month)}", DATE_COLUMN)

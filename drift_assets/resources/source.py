@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 
 import pandas as pd
 from dagster import ConfigurableResource
@@ -17,6 +18,10 @@ class DataSource(ConfigurableResource, ABC):
 
     @abstractmethod
     def load_month(self, month: str | dt.date) -> pd.DataFrame: ...
+
+    def iter_month(self, month: str | dt.date) -> Iterator[pd.DataFrame]:
+        """The month in pieces, for months too large to hold at once; one piece by default."""
+        yield self.load_month(month)
 
     @abstractmethod
     def describe(self) -> str:
@@ -38,13 +43,17 @@ class GeneratedSource(DataSource):
 
 
 class FileSource(DataSource):
-    """A CSV or Parquet table at a path or URL; '{month}' in it names one file a month."""
+    """A CSV or Parquet table at a path or URL, or a folder or glob of Parquet files;
+    '{month}' in it names one file (or folder) a month."""
 
     location: str = Field(description="path or URL of a CSV or Parquet file")
     unique_days: bool = Field(default=True, description="one row a day: a repeated day is an error")
 
     def load_month(self, month: str | dt.date) -> pd.DataFrame:
         return source.load_month(self.location, month, unique_days=self.unique_days)
+
+    def iter_month(self, month: str | dt.date) -> Iterator[pd.DataFrame]:
+        return source.iter_month(self.location, month, unique_days=self.unique_days)
 
     def describe(self) -> str:
         return self.location

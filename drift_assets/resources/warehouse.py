@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
@@ -134,14 +135,23 @@ class Warehouse(ConfigurableResource):
 
     def replace_month(self, month: str | dt.date, frame: pd.DataFrame) -> int:
         """Replace one month of ``current`` with ``frame`` atomically; returns the rows written."""
+        return self.replace_month_chunks(month, [frame])
+
+    def replace_month_chunks(self, month: str | dt.date, chunks: Iterable[pd.DataFrame]) -> int:
+        """Replace one month with the rows of ``chunks``, written (COPY on PostgreSQL) one chunk
+        at a time in one transaction: a large month never sits in memory whole, and a chunk that
+        fails, or a source that raises between chunks, leaves the month as it was."""
         first = month_start(month)
-        days = frame[DATE_COLUMN]
-        if len(frame) and not ((days >= first) & (days < next_month(first))).all():
-            raise ValueError(f"rows outside {first:%Y-%m} given for that month")
+        rows = 0
         with self.engine.begin() as conn:
             conn.execute(CURRENT.delete().where(self._in_month(CURRENT, first)))
-            self._insert(conn, CURRENT, frame)
-        return len(frame)
+            for frame in chunks:
+                days = frame[DATE_COLUMN]
+                if len(frame) and not ((days >= first) & (days < next_month(first))).all():
+                    raise ValueError(f"rows outside {first:%Y-%m} given for that month")
+                self._insert(conn, CURRENT, frame)
+                rows += len(frame)
+        return rows
 
     @staticmethod
     def _in_month(table: sa.Table, first: dt.date):
