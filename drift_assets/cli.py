@@ -12,7 +12,7 @@ import pandas as pd
 
 from drift_assets.lib.generator import FIRST_DAY, LAST_DAY, months_between
 from drift_assets.lib.schema import DEFAULT_DRIFT_FEATURES, month_label
-from drift_assets.lib.source import SourceError, read_table
+from drift_assets.lib.source import SourceError, pieces, read_table
 
 SENSOR_CURSOR_KEY = "drift_assets/cli/drift_sensor_cursor"
 # Runs log at WARNING on the terminal; every event is still in the instance for the UI.
@@ -203,22 +203,13 @@ def _detect_columns(args, reference_columns, current_columns) -> list[str]:
 
 def read_parquet_or_table(location: str) -> pd.DataFrame:
     """A CSV or Parquet file, or every Parquet file of a folder or a glob."""
-    if Path(location).is_dir() or any(ch in location for ch in "*?["):
-        try:
-            return pd.read_parquet(location if Path(location).is_dir()
-                                   else sorted(_glob(location)))
-        except (OSError, ValueError) as exc:
-            raise SourceError(location, f"not a readable set of Parquet files ({exc})") from exc
-    return read_table(location, as_text=False)
-
-
-def _glob(pattern: str) -> list[str]:
-    import glob
-
-    found = glob.glob(pattern)
-    if not found:
-        raise SourceError(pattern, "no file matches")
-    return found
+    files = pieces(location)
+    if files == [location]:
+        return read_table(location, as_text=False)
+    try:
+        return pd.read_parquet(files)
+    except (OSError, ValueError) as exc:
+        raise SourceError(location, f"not a readable set of Parquet files ({exc})") from exc
 
 
 def _detect_on_cluster(args, scheduler: str, progress) -> int:
@@ -234,9 +225,8 @@ def _detect_on_cluster(args, scheduler: str, progress) -> int:
     try:
         progress(f"connecting to {scheduler}")
         for location in (args.reference, args.current):
-            if any(ch in location for ch in "*?["):
-                _glob(location)  # Dask would read no file as an empty frame
-            elif not Path(location).exists():
+            # Dask would read a glob that matches nothing as an empty frame
+            if pieces(location) == [location] and not Path(location).exists():
                 raise SourceError(location, "no such file or folder")
         with Client(scheduler, timeout="30s") as client:
             reference, current = read_parquet(args.reference), read_parquet(args.current)

@@ -30,13 +30,17 @@ def _load(source: DataSource, month: str) -> pd.DataFrame:
         return source.load_month(month)
 
 
-def _summary(frame: pd.DataFrame) -> dict:
+def _summary(rows: int, days: list, head: pd.DataFrame) -> dict:
     return {
-        "dagster/row_count": len(frame),
-        "first_day": str(frame["dteday"].min()),
-        "last_day": str(frame["dteday"].max()),
-        "preview": MetadataValue.md(frame.head(5).to_markdown(index=False)),
+        "dagster/row_count": rows,
+        "first_day": str(min(days)),
+        "last_day": str(max(days)),
+        "preview": MetadataValue.md(head.to_markdown(index=False)),
     }
+
+
+def _frame_summary(frame: pd.DataFrame) -> dict:
+    return _summary(len(frame), [frame["dteday"].min(), frame["dteday"].max()], frame.head(5))
 
 
 @asset(group_name="ingest", kinds=KINDS)
@@ -50,7 +54,7 @@ def reference_table(
     warehouse.replace_reference(frame)
     return MaterializeResult(
         metadata={
-            **_summary(frame),
+            **_frame_summary(frame),
             "reference_months": ", ".join(months),
             "source": source.describe(),
         }
@@ -80,10 +84,7 @@ def current_data(
     with _named_failure():
         warehouse.replace_month_chunks(month, chunks())
     return MaterializeResult(metadata={
-        "dagster/row_count": stats["rows"],
-        "first_day": str(min(stats["days"])),
-        "last_day": str(max(stats["days"])),
-        "preview": MetadataValue.md(stats["head"].to_markdown(index=False)),
+        **_summary(stats["rows"], stats["days"], stats["head"]),
         "labelled_rows": stats["labelled"],
         "source": source.describe(),
     })

@@ -269,10 +269,16 @@ def _order_statistics(client, ref_column, cur_column, reference: NumericPartial,
         if (sum(h[0] for h in heads), sum(h[1] for h in heads)) != (n1, n2):
             raise RuntimeError("the sorted column does not hold the counted values")
         edges = psi_edges(reference, current)
-        tasks, r0, c0 = [], 0, 0
-        for i, (block, (m_ref, m_cur, _)) in enumerate(zip(blocks, heads, strict=True)):
+        # the first value of the next non-empty block, for each block
+        followings, following = [], np.inf
+        for m_ref, m_cur, first in reversed(heads):
+            followings.append(following)
             if m_ref or m_cur:
-                following = min((h[2] for h in heads[i + 1:] if h[0] or h[1]), default=np.inf)
+                following = first
+        followings.reverse()
+        tasks, r0, c0 = [], 0, 0
+        for block, (m_ref, m_cur, _), following in zip(blocks, heads, followings, strict=True):
+            if m_ref or m_cur:
                 tasks.append(dask.delayed(_block_statistics)(block, r0, c0, n1, n2, following,
                                                              edges))
             r0, c0 = r0 + m_ref, c0 + m_cur

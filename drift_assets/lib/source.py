@@ -186,9 +186,11 @@ def conform(frame: pd.DataFrame, source: str, unique_days: bool = True) -> pd.Da
 
 
 def select_month(
-    frame: pd.DataFrame, month: str | dt.date, source: str, whole_file: bool = False
+    frame: pd.DataFrame, month: str | dt.date, source: str, whole_file: bool = False,
+    allow_empty: bool = False,
 ) -> pd.DataFrame:
-    """The rows of one month. ``whole_file`` says the file is meant to hold that month only."""
+    """The rows of one month. ``whole_file`` says the file is meant to hold that month only;
+    ``allow_empty`` lets one file of several hold none of its rows."""
     first = month_start(month)
     days = frame[DATE_COLUMN]
     inside = (days >= first) & (days < next_month(first))
@@ -198,7 +200,7 @@ def select_month(
             source, f"date {outside} is outside the month {month_label(first)}", DATE_COLUMN
         )
     rows = frame.loc[inside].reset_index(drop=True)
-    if rows.empty:
+    if rows.empty and not allow_empty:
         raise SourceError(source, f"no rows for the month {month_label(first)}", DATE_COLUMN)
     return rows
 
@@ -218,7 +220,7 @@ def pieces(location: str) -> list[str]:
     else:
         return [location]
     if not found:
-        raise SourceError(location, "no Parquet file in this folder or glob")
+        raise SourceError(location, "no file matches: no Parquet file in this folder or glob")
     return found
 
 
@@ -228,20 +230,11 @@ def iter_month(location: str, month: str | dt.date, unique_days: bool = True):
     own; a day repeated across pieces is an error as within one."""
     per_month = "{month}" in location
     path = month_location(location, month)
-    files = pieces(path)
-    if len(files) == 1:
-        yield select_month(conform(read_table(files[0]), files[0], unique_days), month,
-                           files[0], whole_file=per_month)
-        return
     seen: set = set()
     rows = 0
-    for file in files:
-        frame = conform(read_table(file), file, unique_days)
-        first = month_start(month)
-        inside = (frame[DATE_COLUMN] >= first) & (frame[DATE_COLUMN] < next_month(first))
-        if per_month and not inside.all():
-            select_month(frame, month, file, whole_file=True)  # raises, naming the date
-        frame = frame.loc[inside].reset_index(drop=True)
+    for file in pieces(path):
+        frame = select_month(conform(read_table(file), file, unique_days), month, file,
+                             whole_file=per_month, allow_empty=True)
         if unique_days:
             days = set(frame[DATE_COLUMN])
             again = days & seen
