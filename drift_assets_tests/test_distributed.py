@@ -121,3 +121,94 @@ def test_detect_command_on_folders_and_globs_with_and_without_the_cluster(
         assert ours["drifted"] == theirs["drifted"]
     assert main(["detect", str(tmp_path / "ref"), str(tmp_path / "none-*.parquet")]) == 2
     assert "no file matches" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("thresholds", ["evidently", "calibrated"])
+def test_drift_report_on_the_cluster_reads_the_warehouse_on_the_workers_and_agrees(
+        client, pg_database, tmp_path, monkeypatch, thresholds):
+    """The quality and drift assets with DRIFT_DASK_SCHEDULER, against PostgreSQL: the checks
+    and scores equal the in-process run's, while this process never reads a month of the
+    warehouse."""
+    from dagster import instance_for_test, materialize
+
+    from drift_assets.assets import build_assets
+    from drift_assets.resources import Warehouse, build_resources
+
+    url, _ = pg_database("dask")
+    # 400 rows a day: 12,400 rows in a month, past the exact K-S path, so the columns go
+    # through Dask's sort; partitions of ~3,000 rows are spread over the three workers.
+    env = {"DRIFT_DATA_DIR": str(tmp_path / "data"), "DRIFT_WAREHOUSE_URL": url,
+           "DRIFT_ROWS_PER_DAY": "400", "DRIFT_REFERENCE": "seasonal",
+           "DRIFT_THRESHOLDS": thresholds}
+    monkeypatch.setenv("DRIFT_WAREHOUSE_URL", url)
+    runs = {}
+    for where, scheduler in (("process", ""), ("cluster", client.scheduler.address)):
+        resources = build_resources({**env, "DRIFT_DASK_SCHEDULER": scheduler})
+        resources["cluster"] = resources["cluster"].model_copy(
+            update={"partition_rows": 3_000, "sample_rows": 50_000})
+        assets = build_assets(resources["settings"])
+        by_name = {a.key.to_user_string(): a for a in assets}
+        (tmp_path / where).mkdir()
+        with instance_for_test(temp_dir=str(tmp_path / where)) as instance:
+            materialize([by_name["reference_table"]], resources=resources, instance=instance)
+            monthly = [by_name[n] for n in ("reference_table", "current_data",
+                                            "data_quality_report", "reference_profile",
+                                            "drift_report")]
+            for month in ("2011-07", "2012-07"):
+                if where == "cluster":
+                    # every read of a month from here on is a worker's
+                    monkeypatch.setattr(Warehouse, "read_month", _refuse)
+                    monkeypatch.setattr(Warehouse, "read_reference", _refuse)
+                    monkeypatch.setattr(Warehouse, "read_window", _refuse)
+                # the cluster run checks the months the in-process run loaded
+                result = materialize(monthly, selection=monthly[1 + (where == "cluster"):],
+                                     resources=resources, instance=instance,
+                                     partition_key=f"{month}-01")
+                for node in ("drift_report", "data_quality_report"):
+                    event = result.asset_materializations_for_node(node)[-1]
+                    runs[where, month, node] = {k: v.value for k, v in event.metadata.items()}
+                monkeypatch.undo()
+                monkeypatch.setenv("DRIFT_WAREHOUSE_URL", url)
+        resources["warehouse"].dispose()
+        if where == "process":
+            # the cluster run starts from this warehouse: months loaded, checks to redo
+            _forget_profiles(url)
+    for month in ("2011-07", "2012-07"):
+        here = runs["process", month, "data_quality_report"]
+        there = runs["cluster", month, "data_quality_report"]
+        assert (there["passed"], there["summary"]) == (here["passed"], here["summary"])
+        assert there["profile"] == here["profile"]  # the table, rounded to 4 digits
+        assert there["max_missing_share"] == pytest.approx(here["max_missing_share"], rel=REL)
+        here, there = runs["process", month, "drift_report"], runs["cluster", month, "drift_report"]
+        assert there["current_rows"] == here["current_rows"] > 10_000
+        assert there["reference_window"] == here["reference_window"]
+        assert there["drift_detected"] == here["drift_detected"]
+        assert there["drifted_columns"] == here["drifted_columns"]
+        rows = {r.data["column"]: r.data for r in here["columns"].records}
+        for record in there["columns"].records:
+            mine = rows[record.data["column"]]
+            assert (record.data["method"], record.data["drifted"]) == \
+                (mine["method"], mine["drifted"])
+            assert record.data["score"] == pytest.approx(mine["score"], rel=1e-6, abs=1e-6)
+            assert record.data["threshold"] == pytest.approx(mine["threshold"], rel=REL)
+        for key, value in here.items():
+            if key.startswith(("effect/", "psi/", "ks_statistic/", "relations/error")):
+                assert there[key] == pytest.approx(value, rel=REL), key
+    assert runs["cluster", "2012-07", "drift_report"]["reference_window"] == "seasonal: 2011-07"
+    assert runs["process", "2011-07", "drift_report"]["drift_detected"]  # July against January
+    assert "outside the reference range" in runs["cluster", "2011-07", "data_quality_report"][
+        "summary"]
+
+
+def _refuse(*args, **kwargs):
+    raise AssertionError("a month was read into the asset's process")
+
+
+def _forget_profiles(url: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM reference_profile_months"))
+        conn.execute(sa.text("DELETE FROM reference_profiles"))
+    engine.dispose()

@@ -139,3 +139,25 @@ def test_conform_accepts_many_rows_a_day_when_told():
 
 def test_read_table_typed_for_detect(table):
     assert read_table(str(table), as_text=False)["temp"].dtype == np.float64
+
+
+def test_a_large_parquet_file_is_read_in_batches(tmp_path):
+    """One Parquet file of many rows a day comes in batches of the asked size, equal together to
+    the file read whole; a bad value in a later batch names the file and the batch's rows."""
+    from drift_assets.lib.source import iter_month
+
+    frame = generate("2011-02", "2011-02", rows_per_day=50)
+    frame.to_parquet(tmp_path / "big.parquet", index=False, row_group_size=300)
+    path = str(tmp_path / "big.parquet")
+    batches = list(iter_month(path, "2011-02", unique_days=False, batch_rows=500))
+    assert len(frame) == 1400 and [len(b) for b in batches] == [500, 500, 400]
+    whole = load_month(path, "2011-02", unique_days=False)
+    pd.testing.assert_frame_equal(pd.concat(batches, ignore_index=True)
+                                  .sort_values(["dteday", "instant"]).reset_index(drop=True),
+                                  whole)
+    frame["hum"] = frame["hum"].astype(str).where(frame.index != 1200, "wet")
+    frame.to_parquet(path, index=False)
+    with pytest.raises(SourceError) as caught:
+        list(iter_month(path, "2011-02", unique_days=False, batch_rows=500))
+    assert caught.value.source == f"{path} (rows 1001-1400)"
+    assert caught.value.column == "hum" and "not a number" in caught.value.problem

@@ -27,15 +27,16 @@ from dagster import (
 from drift_assets.assets.ingest import current_data, reference_table
 from drift_assets.assets.quality import data_quality_report
 from drift_assets.engine import build_profile, save_evidently_html
+from drift_assets.engine.distributed import infer_column_types
 from drift_assets.history import materializations
 from drift_assets.lib import charts
-from drift_assets.lib.alerting import Verdict, calibrate, judge
+from drift_assets.lib.alerting import Verdict, calibrate, judge, judge_on_cluster
 from drift_assets.lib.lifecycle import crossings
 from drift_assets.lib.profiles import ProfileStore
 from drift_assets.lib.reference import ReferenceChoice
 from drift_assets.lib.schema import month_label
 from drift_assets.partitions import monthly_partitions
-from drift_assets.resources import DriftSettings, Warehouse
+from drift_assets.resources import DaskCluster, DriftSettings, Warehouse
 
 COLUMN_TABLE = TableSchema(
     columns=[
@@ -69,8 +70,9 @@ FALLBACK = "has no clean data yet"
 
 
 def reference_window(context, warehouse: Warehouse, choice: ReferenceChoice, month: str
-                     ) -> tuple[pd.DataFrame, str, list[int]]:
-    """The rows ``month`` is compared against, a description of them, and their data versions.
+                     ) -> tuple[list[str] | None, str, list[int]]:
+    """The months ``month`` is compared against (None: the fixed reference table), a
+    description of them, and their data versions.
 
     Months of a rolling or seasonal window that are not in the warehouse yet, or that raised an
     alert (drift, or failed quality), are left out, so a fault does not echo a year later; with
@@ -79,13 +81,12 @@ def reference_window(context, warehouse: Warehouse, choice: ReferenceChoice, mon
     alerted = _alerted_months(context)
     months = choice.window(month, lambda m: m in loaded and m < month and m not in alerted)
     if months:
-        frame = pd.concat([warehouse.read_month(m) for m in months], ignore_index=True)
         versions = _latest_storage_ids(context, current_data.key, [f"{m}-01" for m in months])
-        return frame, f"{choice.describe()}: {', '.join(months)}", versions
+        return months, f"{choice.describe()}: {', '.join(months)}", versions
     versions = [r.storage_id for r in
                 context.instance.fetch_materializations(reference_table.key, limit=1).records]
     why = "" if choice.kind == "fixed" else f"{choice.describe()} {FALLBACK}: "
-    return warehouse.read_reference(), f"{why}fixed:{','.join(choice.months)}", versions
+    return None, f"{why}fixed:{','.join(choice.months)}", versions
 
 
 def settings_version(settings: DriftSettings, *fields: str) -> str:
@@ -121,29 +122,46 @@ def build_drift_assets(settings: DriftSettings) -> list[AssetsDefinition]:
         "every month with the same window, with calibrated thresholds when enabled.",
     )
     def reference_profile(
-        context: AssetExecutionContext, warehouse: Warehouse, settings: DriftSettings
+        context: AssetExecutionContext, warehouse: Warehouse, settings: DriftSettings,
+        cluster: DaskCluster,
     ) -> MaterializeResult:
         month = month_label(context.partition_key)
-        frame, window, versions = reference_window(context, warehouse, choice, month)
+        months, window, versions = reference_window(context, warehouse, choice, month)
+        # On a cluster the profile is the column types only: the workers summarise the window
+        # for each check, so a profile held in one process would not be used.
         key = hashlib.sha256(
-            f"{window}|{versions}|{settings_version(settings, *PROFILE_FIELDS)}".encode()
+            f"{window}|{versions}|{settings_version(settings, *PROFILE_FIELDS)}|"
+            f"{cluster.enabled}".encode()
         ).hexdigest()[:40]
         store = ProfileStore(warehouse.engine)
         reused = store.has(key)
+        rows = None
         if not reused:
-            profile = build_profile(frame, settings.features)
+            if cluster.enabled:
+                with cluster.client() as client:
+                    window_frame, rows = warehouse.dask_window(months, cluster.partition_rows)
+                    types = infer_column_types(window_frame, settings.features, client=client)
+                    frame = cluster.sample(client, window_frame, rows) \
+                        if settings.thresholds == "calibrated" else None
+                profile = None
+            else:
+                frame = warehouse.read_window(months)
+                rows = len(frame)
+                profile = build_profile(frame, settings.features)
+                types = profile.column_types
             thresholds = {}
             if settings.thresholds == "calibrated":
                 months_in_window = max(len(choice.window(month)) or len(choice.months), 1)
                 thresholds = calibrate(
-                    frame, profile.column_types, sample_rows=len(frame) // months_in_window,
+                    frame, types, sample_rows=rows // months_in_window,
                     quantile=settings.calibration_quantile, min_effect=settings.min_effect,
                 )
-            store.put(key, {"profile": profile, "thresholds": thresholds})
+            store.put(key, {"profile": profile, "column_types": types,
+                            "thresholds": thresholds, "rows": rows})
         store.assign(month, key, window)
         return MaterializeResult(metadata={
-            "reference_window": window, "reference_rows": len(frame), "profile_key": key,
-            "reused": reused,
+            "reference_window": window, "profile_key": key, "reused": reused,
+            "reference_rows": rows if rows is not None else store.get(key)["rows"],
         })
 
     @asset(
@@ -155,26 +173,45 @@ def build_drift_assets(settings: DriftSettings) -> list[AssetsDefinition]:
         code_version=settings_version(settings, *REPORT_FIELDS),
     )
     def drift_report(
-        context: AssetExecutionContext, warehouse: Warehouse, settings: DriftSettings
+        context: AssetExecutionContext, warehouse: Warehouse, settings: DriftSettings,
+        cluster: DaskCluster,
     ) -> MaterializeResult:
         """Data drift of the month against its reference window on the monitored features: per
         column the test Evidently's DataDriftPreset would choose (K-S, chi-squared or Z for small
         references, normed Wasserstein or Jensen-Shannon for large ones), or with calibrated
         thresholds the effect size against its learned threshold; dataset drift when the
         drifted share reaches the threshold; PSI and the K-S statistic per numeric feature; and
-        Evidently's HTML report of the month."""
+        Evidently's HTML report of the month. With a Dask scheduler the tests run on the
+        cluster over every row; the relations and the HTML report use a sample of a large
+        month."""
         month = month_label(context.partition_key)
         stored, window = ProfileStore(warehouse.engine).for_month(month)
-        current = warehouse.read_month(month)
-        reference, _, _ = reference_window(context, warehouse, choice, month)
+        months, _, _ = reference_window(context, warehouse, choice, month)
         calibrated = settings.thresholds == "calibrated"
-        verdict = judge(
-            stored["profile"], reference, current, settings.features, settings.drift_share,
+        options = dict(
             calibrated_thresholds=stored["thresholds"] if calibrated else None,
             history=_clean_history(context, month) if calibrated else None,
             quantile=settings.calibration_quantile, fdr=settings.fdr,
         )
-        return _report(context, settings, month, window, reference, current, verdict)
+        if not cluster.enabled:
+            reference, current = warehouse.read_window(months), warehouse.read_month(month)
+            verdict = judge(stored["profile"], reference, current, settings.features,
+                            settings.drift_share, **options)
+            rows = len(reference), len(current)
+        else:
+            with cluster.client() as client:
+                reference_frame, reference_rows = warehouse.dask_window(
+                    months, cluster.partition_rows)
+                current_frame, current_rows = warehouse.dask_window(
+                    [month], cluster.partition_rows)
+                reference = cluster.sample(client, reference_frame, reference_rows)
+                current = cluster.sample(client, current_frame, current_rows)
+                verdict = judge_on_cluster(
+                    client, reference_frame, current_frame, settings.features,
+                    stored["column_types"], settings.drift_share,
+                    samples=(reference, current), **options)
+            rows = reference_rows, current_rows
+        return _report(context, settings, month, window, reference, current, rows, verdict)
 
     return [reference_profile, drift_report]
 
@@ -213,7 +250,8 @@ def _clean_history(context, month: str) -> dict[str, list[float]]:
 
 
 def _report(context, settings: DriftSettings, month: str, window: str, reference: pd.DataFrame,
-            current: pd.DataFrame, verdict: Verdict) -> MaterializeResult:
+            current: pd.DataFrame, row_counts: tuple[int, int], verdict: Verdict
+            ) -> MaterializeResult:
     result, effects, relations = verdict.result, verdict.effects, verdict.relations
     html = Path(settings.reports_dir) / f"drift_{month}.html"
     html.parent.mkdir(parents=True, exist_ok=True)
@@ -270,7 +308,7 @@ def _report(context, settings: DriftSettings, month: str, window: str, reference
             "report": MetadataValue.path(str(html.resolve())),
             "report_sampled": bool(rendered["sampled"]),
             "drift_chart": MetadataValue.path(chart),
-            "reference_rows": len(reference),
-            "current_rows": len(current),
+            "reference_rows": row_counts[0],
+            "current_rows": row_counts[1],
         }
     )

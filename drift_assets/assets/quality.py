@@ -13,8 +13,9 @@ from dagster import (
 
 from drift_assets.assets.ingest import current_data, reference_table
 from drift_assets.lib import quality
+from drift_assets.lib.schema import month_label
 from drift_assets.partitions import monthly_partitions
-from drift_assets.resources import DriftSettings, Warehouse
+from drift_assets.resources import DaskCluster, DriftSettings, Warehouse
 
 _SEVERITY = {quality.ERROR: AssetCheckSeverity.ERROR, quality.WARN: AssetCheckSeverity.WARN}
 # ERROR rules block: a month with a broken column does not reach the drift check.
@@ -50,18 +51,28 @@ def check_results(report: quality.QualityReport) -> list[AssetCheckResult]:
     check_specs=CHECK_SPECS,
 )
 def data_quality_report(
-    context: AssetExecutionContext, warehouse: Warehouse, settings: DriftSettings
+    context: AssetExecutionContext, warehouse: Warehouse, settings: DriftSettings,
+    cluster: DaskCluster,
 ) -> MaterializeResult:
     """Per column of the month: rows, type, missing count and share, distinct values, mean, std,
-    min and max; and the rules (missing share, constant columns, schema and type changes, values
-    outside the reference range) on the monitored features, as asset checks."""
-    report = quality.assess(
-        warehouse.read_month(context.partition_key),
-        warehouse.read_reference(),
-        settings.features,
-        max_missing_share=settings.max_missing_share,
-        max_out_of_range_share=settings.max_out_of_range_share,
-    )
+    min, max and the share outside the reference's range; and the rules (missing share,
+    constant columns, schema and type changes, values outside the reference range) on the
+    monitored features, as asset checks. With a Dask scheduler the profiles are Dask's
+    reductions on the workers, which read the warehouse themselves."""
+    limits = dict(max_missing_share=settings.max_missing_share,
+                  max_out_of_range_share=settings.max_out_of_range_share)
+    if not cluster.enabled:
+        report = quality.assess(warehouse.read_month(context.partition_key),
+                                warehouse.read_reference(), settings.features, **limits)
+    else:
+        with cluster.client() as client:
+            month, _ = warehouse.dask_window([month_label(context.partition_key)],
+                                             cluster.partition_rows)
+            reference, _ = warehouse.dask_window(None, cluster.partition_rows)
+            ref_profile = quality.profile_on_cluster(reference, client)
+            cur_profile = quality.profile_on_cluster(month, client,
+                                                     quality.reference_bounds(ref_profile))
+        report = quality.apply_rules(cur_profile, ref_profile, settings.features, **limits)
     table = report.profile.round(4).to_markdown(index=False)
     return MaterializeResult(
         metadata={

@@ -45,7 +45,7 @@ from drift_assets.engine.profile import (
     summarise_column,
 )
 
-__all__ = ["detect_drift_distributed", "read_parquet"]
+__all__ = ["detect_drift_distributed", "infer_column_types", "read_parquet"]
 
 _SORT_META = pd.DataFrame({"value": pd.Series(dtype="float64"), "side": pd.Series(dtype="int8")})
 
@@ -89,16 +89,8 @@ def detect_drift_distributed(
             raise KeyError(f"column(s) {absent} not found in the {side} frame")
     reference, current = reference[wanted], current[wanted]
 
-    # Types: each column's kind from its dtype; the merged partials decide integers and text.
-    kinds = {c: _kind(reference[c].dtype) for c in wanted}
-    natural = {c: _NATURAL[k] for c, k in kinds.items() if k in _NATURAL}
-    ref_summaries = _summaries(client, reference, natural)
-    types = {c: _column_type(kinds[c], ref_summaries.get(c)) for c in wanted}
-    types.update(column_types or {})
+    types, ref_summaries = _reference_summaries(client, reference, wanted, column_types)
     testable = {c: t for c, t in types.items() if t in ("num", "cat")}
-    # integer columns with few values (or overridden types) are summarised again as such
-    ref_summaries.update(_summaries(client, reference, {
-        c: t for c, t in testable.items() if natural.get(c) != t}))
     cur_summaries = _summaries(client, current, testable)
 
     outcomes: list[ColumnDrift | str] = []
@@ -130,6 +122,28 @@ def detect_drift_distributed(
 # --------------------------------------------------------------------------------------------
 # Partial statistics, per piece on the workers, merged on the client
 # --------------------------------------------------------------------------------------------
+
+
+def infer_column_types(reference: Any, columns: Sequence[str], *, client) -> dict[str, str]:
+    """Evidently's column types (as :func:`~drift_assets.engine.build_profile` infers them) of a
+    Dask frame, from merged partials."""
+    return _reference_summaries(client, reference, list(columns), None)[0]
+
+
+def _reference_summaries(client, reference, wanted: list[str],
+                         column_types: dict[str, str] | None
+                         ) -> tuple[dict[str, str], dict[str, ColumnSummary | str]]:
+    """The columns' types and their merged reference summaries as those types."""
+    # Each column's kind from its dtype; the merged partials decide integers and text.
+    kinds = {c: _kind(reference[c].dtype) for c in wanted}
+    natural = {c: _NATURAL[k] for c, k in kinds.items() if k in _NATURAL}
+    summaries = _summaries(client, reference, natural)
+    types = {c: _column_type(kinds[c], summaries.get(c)) for c in wanted}
+    types.update(column_types or {})
+    # integer columns with few values (or overridden types) are summarised again as such
+    summaries.update(_summaries(client, reference, {
+        c: t for c, t in types.items() if t in ("num", "cat") and natural.get(c) != t}))
+    return types, summaries
 
 
 # what a kind is summarised as before the types are known

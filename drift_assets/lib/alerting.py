@@ -44,8 +44,13 @@ def effect_size(reference: pd.Series, current: pd.Series, column_type: str) -> f
         cdf_a = np.searchsorted(a, grid, side="right") / len(a)
         cdf_b = np.searchsorted(b, grid, side="right") / len(b)
         return float(np.max(np.abs(cdf_a - cdf_b)))
-    shares = pd.concat([ref.value_counts(normalize=True), cur.value_counts(normalize=True)],
-                       axis=1).fillna(0.0)
+    return total_variation(ref.value_counts(), cur.value_counts())
+
+
+def total_variation(reference_counts: pd.Series, current_counts: pd.Series) -> float:
+    """Half the sum of the absolute differences of two sides' category shares."""
+    shares = pd.concat([reference_counts / reference_counts.sum(),
+                        current_counts / current_counts.sum()], axis=1).fillna(0.0)
     return float(0.5 * np.abs(shares.iloc[:, 0] - shares.iloc[:, 1]).sum())
 
 
@@ -155,17 +160,56 @@ def judge(
     current: pd.DataFrame,
     features: list[str],
     drift_share: float = 0.5,
+    **options,
+) -> Verdict:
+    """The month's verdict in this process (``options``: those of :func:`decide`)."""
+    result = detect_drift(profile, current, features, drift_share=drift_share)
+    effects = {c.column: effect_size(reference[c.column], current[c.column], c.column_type)
+               for c in result.columns}
+    return decide(result, effects, reference, current, **options)
+
+
+def judge_on_cluster(
+    client,
+    reference,
+    current,
+    features: list[str],
+    column_types: dict[str, str],
+    drift_share: float = 0.5,
+    *,
+    samples: tuple[pd.DataFrame, pd.DataFrame],
+    **options,
+) -> Verdict:
+    """The month's verdict with the per-column tests and effect sizes on a Dask cluster, over
+    the whole of both Dask frames; the relation between columns is measured on ``samples``
+    (reference, current) of them, which are the frames themselves when small enough."""
+    from drift_assets.engine.distributed import detect_drift_distributed
+
+    result = detect_drift_distributed(reference, current, features, drift_share,
+                                      column_types, client=client)
+    categorical = [c.column for c in result.columns if c.column_type == "cat"]
+    counts = client.compute([side[c].value_counts() for c in categorical
+                             for side in (reference, current)], sync=True)
+    effects = {c.column: float(c.ks_statistic) for c in result.columns
+               if c.column_type == "num"}
+    for i, column in enumerate(categorical):
+        effects[column] = total_variation(counts[2 * i], counts[2 * i + 1])
+    return decide(result, effects, *samples, **options)
+
+
+def decide(
+    result: DriftResult,
+    effects: dict[str, float],
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
     calibrated_thresholds: dict[str, float] | None = None,
     history: dict[str, list[float]] | None = None,
     quantile: float = 0.999,
     fdr: float | None = None,
 ) -> Verdict:
-    """The month's verdict: Evidently's tests by default; with ``calibrated_thresholds`` the
-    effect sizes against them (and the relations between columns count as drift); else, with
-    ``fdr``, Benjamini-Hochberg across the month's p-value tests."""
-    result = detect_drift(profile, current, features, drift_share=drift_share)
-    effects = {c.column: effect_size(reference[c.column], current[c.column], c.column_type)
-               for c in result.columns}
+    """Evidently's per-column verdicts in ``result`` by default; with ``calibrated_thresholds``
+    the effect sizes against them (and the relations between columns count as drift); else,
+    with ``fdr``, Benjamini-Hochberg across the month's p-value tests."""
     if calibrated_thresholds is not None:
         result = calibrated_verdicts(result, effects, calibrated_thresholds, history or {},
                                      quantile)

@@ -36,6 +36,12 @@ class ProfileStore:
             return conn.execute(sa.select(PROFILES.c.key).where(PROFILES.c.key == key)).first() \
                 is not None
 
+    def get(self, key: str):
+        with self.engine.connect() as conn:
+            payload = conn.execute(sa.select(PROFILES.c.payload)
+                                   .where(PROFILES.c.key == key)).scalar_one()
+        return pickle.loads(payload)  # noqa: S301 - see for_month
+
     def put(self, key: str, profile) -> None:
         payload = pickle.dumps(profile, protocol=pickle.HIGHEST_PROTOCOL)
         with self.engine.begin() as conn:

@@ -224,26 +224,52 @@ def pieces(location: str) -> list[str]:
     return found
 
 
-def iter_month(location: str, month: str | dt.date, unique_days: bool = True):
-    """One month, piece by piece: a file gives one piece, a folder or glob one per Parquet file,
-    so a month larger than memory can be written chunk by chunk. Every piece is conformed on its
-    own; a day repeated across pieces is an error as within one."""
+def _batches(file: str, rows: int):
+    """``(frame, name)`` pieces of one file: a local Parquet file of more than ``rows`` rows in
+    batches of ``rows`` read in turn (named by their row range), any other file whole."""
+    path = Path(file).expanduser()
+    if "://" not in file and path.is_file():
+        with path.open("rb") as handle:
+            parquet = handle.read(4) == _PARQUET_MAGIC
+        if parquet:
+            import pyarrow.parquet as pq
+
+            try:
+                reader = pq.ParquetFile(path)
+            except Exception as exc:  # pyarrow raises several types for damaged files
+                raise SourceError(file, f"not a readable Parquet file ({exc})") from exc
+            if reader.metadata.num_rows > rows:
+                start = 0
+                for batch in reader.iter_batches(batch_size=rows):
+                    yield batch.to_pandas(), f"{file} (rows {start + 1}-{start + batch.num_rows})"
+                    start += batch.num_rows
+                return
+    yield read_table(file), file
+
+
+def iter_month(location: str, month: str | dt.date, unique_days: bool = True,
+               batch_rows: int = 1_000_000):
+    """One month, piece by piece: a folder or glob gives one piece per Parquet file, a Parquet
+    file of more than ``batch_rows`` rows one per batch, so a month larger than memory can be
+    written chunk by chunk. Every piece is conformed on its own; a day repeated across pieces is
+    an error as within one."""
     per_month = "{month}" in location
     path = month_location(location, month)
     seen: set = set()
     rows = 0
     for file in pieces(path):
-        frame = select_month(conform(read_table(file), file, unique_days), month, file,
-                             whole_file=per_month, allow_empty=True)
-        if unique_days:
-            days = set(frame[DATE_COLUMN])
-            again = days & seen
-            if again:
-                raise SourceError(file, f"day {min(again)} is also in an earlier file of {path}",
-                                  DATE_COLUMN)
-            seen |= days
-        rows += len(frame)
-        if len(frame):
-            yield frame
+        for table, name in _batches(file, batch_rows):
+            frame = select_month(conform(table, name, unique_days), month, name,
+                                 whole_file=per_month, allow_empty=True)
+            if unique_days:
+                days = set(frame[DATE_COLUMN])
+                again = days & seen
+                if again:
+                    raise SourceError(name, f"day {min(again)} is also in an earlier piece of "
+                                      f"{path}", DATE_COLUMN)
+                seen |= days
+            rows += len(frame)
+            if len(frame):
+                yield frame
     if not rows:
         raise SourceError(path, f"no rows for the month {month_label(month)}", DATE_COLUMN)

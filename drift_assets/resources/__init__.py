@@ -12,6 +12,7 @@ from pathlib import Path
 from dagster import EnvVar
 
 from drift_assets.resources.arrivals import S3Arrivals
+from drift_assets.resources.cluster import DaskCluster
 from drift_assets.resources.model_store import LocalModelStore, ModelStore, S3ModelStore
 from drift_assets.resources.notifier import LogNotifier, Notifier, SlackNotifier
 from drift_assets.resources.settings import DriftSettings
@@ -19,8 +20,9 @@ from drift_assets.resources.source import DataSource, FileSource, GeneratedSourc
 from drift_assets.resources.warehouse import Warehouse
 
 __all__ = [
-    "DataSource", "DriftSettings", "FileSource", "GeneratedSource", "LocalModelStore",
-    "LogNotifier", "ModelStore", "Notifier", "S3Arrivals", "S3ModelStore", "SlackNotifier",
+    "DaskCluster", "DataSource", "DriftSettings", "FileSource", "GeneratedSource",
+    "LocalModelStore", "LogNotifier", "ModelStore", "Notifier", "S3Arrivals", "S3ModelStore",
+    "SlackNotifier",
     "Warehouse", "build_executor", "build_resources", "celery_problems", "data_dir",
 ]
 
@@ -77,6 +79,8 @@ def build_resources(env: Mapping[str, str] = os.environ) -> dict:
         "model_store": model_store,
         "notifier": notifier,
         "settings": settings,
+        # A Dask scheduler runs the drift engine on that cluster; Dask is imported only then.
+        "cluster": DaskCluster(scheduler=env.get("DRIFT_DASK_SCHEDULER", "")),
         # A folder, so that incoming/ does not also match incoming-old/.
         "arrivals": S3Arrivals(bucket=bucket, prefix=incoming.rstrip("/") + "/"),
     }

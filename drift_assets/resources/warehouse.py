@@ -99,6 +99,15 @@ def _copy(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, rows: int) 
                                          dialect=conn.dialect) from exc
 
 
+def _read_days(url: str, chunk_rows: int, table: str, first: dt.date, last: dt.date
+               ) -> pd.DataFrame:
+    """The rows of ``table`` from ``first`` to ``last`` (a partition of :meth:`dask_window`)."""
+    source = METADATA.tables[table]
+    day = source.c[DATE_COLUMN]
+    query = sa.select(source).where(day >= first, day <= last).order_by(day, source.c.instant)
+    return Warehouse(url=url, chunk_rows=chunk_rows)._read(query)
+
+
 class Warehouse(ConfigurableResource):
     """Reference and monthly current data in a SQL database."""
 
@@ -176,6 +185,40 @@ class Warehouse(ConfigurableResource):
         if until is not None:
             query = query.where(CURRENT.c[DATE_COLUMN] < next_month(month_start(until)))
         return self._read(query.order_by(CURRENT.c[DATE_COLUMN], CURRENT.c.instant))
+
+    def read_window(self, months: list[str] | None) -> pd.DataFrame:
+        """The reference table (``months`` None), or those months of ``current`` in order."""
+        if months is None:
+            return self.read_reference()
+        return pd.concat([self.read_month(m) for m in months], ignore_index=True)
+
+    def dask_window(self, months: list[str] | None, partition_rows: int = 1_000_000):
+        """:meth:`read_window` as a Dask frame, and its row count: consecutive days packed into
+        partitions of about ``partition_rows`` rows, each read from the database by the worker
+        that computes it, so the window never passes through this process whole."""
+        import dask
+        import dask.dataframe as dd
+
+        table = REFERENCE if months is None else CURRENT
+        day = table.c[DATE_COLUMN]
+        query = sa.select(day, sa.func.count()).group_by(day).order_by(day)
+        if months is not None:
+            query = query.where(sa.or_(*(self._in_month(table, month_start(m)) for m in months)))
+        with self.engine.connect() as conn:
+            counts = [(pd.Timestamp(d).date(), int(n)) for d, n in conn.execute(query)]
+        spans: list[list] = []
+        for first, rows in counts:
+            if spans and spans[-1][2] + rows <= partition_rows:
+                spans[-1][1:] = [first, spans[-1][2] + rows]
+            else:
+                spans.append([first, first, rows])
+        # The URL goes to the workers inside the task, never into a key (keys are hashes).
+        url = self.url.get_value() if isinstance(self.url, EnvVar) else self.url
+        meta = typed(pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS}))
+        parts = [dask.delayed(_read_days)(url, self.chunk_rows, table.name, first, last)
+                 for first, last, _ in spans]
+        frame = dd.from_delayed(parts, meta=meta) if parts else dd.from_pandas(meta, npartitions=1)
+        return frame, sum(rows for *_, rows in spans)
 
     def month_counts(self) -> dict[str, int]:
         """Rows of ``current`` per month, 'YYYY-MM' -> rows."""
