@@ -109,9 +109,10 @@ def run_mode(data, reference: str, thresholds: str, fdr: float | None, with_qual
         profile, limits = cache[key]
         verdict = judge(profile, ref, current, FEATURES, calibrated_thresholds=limits,
                         history=history if limits is not None else None, fdr=fdr)
-        # The relation signal names columns only when no column drifted on its own: it is there
-        # for the faults that no single column shows.
-        named = set(verdict.relations.columns) if (
+        # The relation signal names a column only when no column drifted on its own: it is
+        # there for the faults that no single column shows. Of a broken pair it names the one
+        # that moved most (listed first).
+        named = set(verdict.relations.columns[:1]) if (
             limits is not None and verdict.relations and verdict.relations.drifted
             and not verdict.result.drifted_columns) else set()
         for c in verdict.result.columns:
@@ -134,7 +135,7 @@ def score(flags) -> tuple[int, int, int]:
 def natural_change(data) -> None:
     """Each fault's effect against the same month a year earlier, beside the clean change."""
     from drift_assets.lib.alerting import effect_size
-    from drift_assets.lib.multivariate import ReconstructionMonitor
+    from drift_assets.lib.multivariate import RelationMonitor
 
     print("fault sizes (effect size against the same month a year earlier):")
     for fault in FAULTS:
@@ -147,7 +148,7 @@ def natural_change(data) -> None:
                       f"{effect_size(before[column], data[month][column], kind):.2f}, natural "
                       f"{effect_size(before[column], clean[column], kind):.2f}")
             if fault.name == "rescaled twin":
-                monitor = ReconstructionMonitor(before, ["temp", "atemp", "hum", "windspeed"])
+                monitor = RelationMonitor(before, ["temp", "atemp", "hum", "windspeed"])
                 print(f"  {'':17s} relations  {month}: fault "
                       f"{monitor.check(data[month]).error:.2f}, natural "
                       f"{monitor.check(clean).error:.2f} (threshold {monitor.upper:.2f})")

@@ -38,8 +38,10 @@ def _report(event) -> Report:
         threshold=float(metadata.get("drift_share_threshold", 0.5)),
         columns=[d["column"] for d in drifted] if table else
         [c for c in str(metadata.get("drifted_columns", "")).split(", ") if c],
-        details=", ".join(f"{d['column']} ({d['method']} {d['score']:.4g}, threshold "
-                          f"{d['threshold']:g})" for d in drifted),
+        details=", ".join([f"{d['column']} ({d['method']} {d['score']:.4g}, threshold "
+                           f"{d['threshold']:g})" for d in drifted] + (
+            [f"relation between columns broken: {metadata.get('relations/columns')} (the first "
+             "moved most)"] if metadata.get("relations/drift") else [])),
         report=str(metadata.get("report", "")),
         drift=bool(metadata["drift_detected"]) if "drift_detected" in metadata else None,
     )

@@ -1,5 +1,6 @@
 """Reference choices, calibrated thresholds and FDR control, without Dagster."""
 
+import numpy as np
 import pytest
 
 from drift_assets.engine import build_profile
@@ -36,14 +37,17 @@ def test_effect_sizes():
     assert effect_size(july["temp"], july["temp"], "num") == 0
     assert effect_size(_month("2011-01")["temp"], july["temp"], "num") == 1.0
     recoded = july["weathersit"].replace({1: 3})
-    assert effect_size(july["weathersit"], recoded, "cat") == pytest.approx(
-        (july["weathersit"] == 1).mean())
+    clear, rain = (july["weathersit"] == 1).mean(), (july["weathersit"] == 3).mean()
+    assert effect_size(july["weathersit"], recoded, "cat") == pytest.approx(max(
+        2 * np.arcsin(np.sqrt(clear)),  # clear days vanish
+        2 * abs(np.arcsin(np.sqrt(clear + rain)) - np.arcsin(np.sqrt(rain)))))
 
 
 def test_calibrated_thresholds_sit_above_alike_months_and_below_faults():
     reference = _month("2011-07", 1)
     limits = calibrate(reference, {"temp": "num", "hum": "num", "weathersit": "cat"}, 31)
-    assert all(0.2 <= v <= 1 for v in limits.values())
+    assert 0.2 <= limits["temp"] <= 1 and 0.2 <= limits["hum"] <= 1  # K-S D
+    assert 0.2 <= limits["weathersit"] <= np.pi  # Cohen's h
     offset = reference.assign(hum=(reference["hum"] + 0.25).clip(upper=1))
     assert effect_size(reference["hum"], offset["hum"], "num") > limits["hum"]
 

@@ -162,7 +162,7 @@ def test_seasonal_reference_with_calibrated_thresholds(env, instance):
     assert {"temp", "atemp"} <= set(early["drifted_columns"].split(", "))  # against January
     assert seasonal["drift_detected"] is False  # July against the July before
     methods = {r.data["column"]: r.data["method"] for r in seasonal["columns"].records}
-    assert methods["temp"] == "calibrated ks_d" and methods["weathersit"] == "calibrated tvd"
+    assert methods["temp"] == "calibrated ks_d" and methods["weathersit"] == "calibrated cohen_h"
     assert all(r.data["threshold"] >= 0.2 for r in seasonal["columns"].records)  # min effect
     assert seasonal["relations/drift"] is False and seasonal["relations/threshold"] > 0
     resources["warehouse"].dispose()

@@ -1,4 +1,6 @@
 import numpy as np
+import pandas as pd
+import pytest
 
 from drift_assets.lib import quality
 from drift_assets.lib.generator import generate_month
@@ -52,14 +54,32 @@ def test_warnings_alone_do_not_fail():
 
 def test_relations_between_columns():
     """A temperature rescaled while the feeling temperature is not breaks their relation; the
-    same month a year later, with its own weather, does not."""
-    from drift_assets.lib.multivariate import ReconstructionMonitor
+    same month a year later, with its own weather, does not; humidity and wind, which the other
+    columns do not determine, are not watched."""
+    from drift_assets.lib.multivariate import RelationMonitor
 
     columns = ["temp", "atemp", "hum", "windspeed"]
-    monitor = ReconstructionMonitor(_month("2011-07", 1), columns)
+    monitor = RelationMonitor(_month("2011-07", 1), columns)
+    assert set(monitor.fits) == {"temp", "atemp"}
     clean = _month("2012-07", 1)
-    assert not monitor.check(clean).drifted
-    broken = clean.assign(temp=clean["temp"] * 0.8)
+    warm = clean.assign(temp=clean["temp"] + 0.05, atemp=clean["atemp"] + 0.89 * 0.05)
+    for month in (clean, warm):  # weather moves the twins together
+        assert not monitor.check(month).drifted
+    broken = clean.assign(temp=clean["temp"] * 1.3)
     result = monitor.check(broken)
-    assert result.drifted and result.error > result.upper
-    assert set(result.columns[:2]) == {"temp", "atemp"}
+    assert result.drifted and result.error > result.upper == 1.0
+    assert set(result.columns) == {"temp", "atemp"}
+    assert result.residual_ratio["temp"] > 3 * max(monitor.check(clean).residual_ratio.values())
+
+
+def test_cohens_h_weighs_a_rare_category_that_becomes_common():
+    from drift_assets.lib.alerting import cohens_h
+
+    before = pd.Series({1: 20, 2: 10, 3: 1})
+    assert cohens_h(before, before * 3) == 0.0
+    recoded = pd.Series({2: 10, 3: 21})  # clear days coded as rain
+    swapped = pd.Series({1: 10, 2: 20, 3: 1})  # a misty month
+    assert cohens_h(before, recoded) > 2 * cohens_h(before, swapped)
+    vanished = 2 * np.arcsin(np.sqrt(20 / 31))  # clear: 20 of 31 days, then none
+    common = 2 * abs(np.arcsin(np.sqrt(21 / 31)) - np.arcsin(np.sqrt(1 / 31)))  # rain
+    assert cohens_h(before, recoded) == pytest.approx(max(vanished, common))

@@ -194,3 +194,18 @@ def test_a_broken_month_raises_one_alert_naming_its_cause(resources, instance, t
         messages[0]["action"])
     _tick(instance, resources, tick.cursor)
     assert len(open(resources["notifier"].outbox).read().splitlines()) == 1  # alerted once
+
+
+def test_a_broken_relation_is_named_in_the_alert():
+    from dagster import AssetMaterialization
+
+    from drift_assets.sensors import _report
+
+    event = AssetMaterialization(
+        asset_key="drift_report", partition="2014-02-01",
+        metadata={"drift_detected": True, "drift_share": 0.0, "drifted_columns": "",
+                  "relations/drift": True, "relations/columns": "temp, atemp"})
+    report = _report(event)
+    assert report.drift is True and report.columns == []
+    assert report.details == ("relation between columns broken: temp, atemp (the first moved "
+                              "most)")

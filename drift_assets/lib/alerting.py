@@ -3,13 +3,14 @@
 Evidently tests each column with a fixed p-value or distance threshold. On real monthly data that
 fires on seasons, on large samples (any p-value shrinks with n) and on many columns at once. Here:
 
-- **calibrated thresholds**: per column the effect size (the K-S statistic D for a numeric column,
-  the total variation distance of the category shares for a categorical one: both between 0 and 1
-  and, unlike a p-value, not shrinking with the sample size) is compared with a high quantile of
-  the same effect size between samples that are known to be alike: pairs of samples drawn in
-  blocks of consecutive days from the reference window itself, and the past months that raised
-  no alert. A floor
-  (``min_effect``) keeps a large sample from turning a negligible change into an alert;
+- **calibrated thresholds**: per column the effect size (the K-S statistic D for a numeric column;
+  for a categorical one the largest Cohen's h, 2|asin√p - asin√q|, over its categories' shares,
+  which weighs a rare category that becomes common as much as a common one that vanishes; unlike
+  a p-value, neither shrinks with the sample size) is compared with a high quantile of the same
+  effect size between samples that are known to be alike: pairs of samples drawn in blocks of
+  consecutive days from the reference window itself, and the past months that raised no alert
+  (a normal tail fitted to their effect sizes). A floor (``min_effect``) keeps a large sample
+  from turning a negligible change into an alert;
 - **Benjamini-Hochberg**: the p-value tests of one month's columns, controlled at a false
   discovery rate instead of each at 5%;
 - **persistence**: a dataset alert only when k of the last n months drifted.
@@ -19,21 +20,20 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 
 from drift_assets.engine import DriftResult, ReferenceProfile, detect_drift
-from drift_assets.lib.multivariate import ReconstructionMonitor, ReconstructionResult
+from drift_assets.lib.multivariate import RelationMonitor, RelationResult
 
 P_VALUE_TESTS = ("ks", "chisquare", "z")
-# Measured with benchmarks/alert_quality.py (README): 1.15 keeps every injected fault and drops
-# the false alarms at the tail of the natural year-on-year change.
-HISTORY_MARGIN = 1.15
 
 
 def effect_size(reference: pd.Series, current: pd.Series, column_type: str) -> float:
-    """K-S statistic D (numeric) or total variation distance (categorical), NaNs dropped."""
+    """K-S statistic D (numeric) or the largest Cohen's h of a category (categorical), NaNs
+    dropped."""
     ref, cur = reference.dropna(), current.dropna()
     if ref.empty or cur.empty:
         return float("nan")
@@ -44,14 +44,17 @@ def effect_size(reference: pd.Series, current: pd.Series, column_type: str) -> f
         cdf_a = np.searchsorted(a, grid, side="right") / len(a)
         cdf_b = np.searchsorted(b, grid, side="right") / len(b)
         return float(np.max(np.abs(cdf_a - cdf_b)))
-    return total_variation(ref.value_counts(), cur.value_counts())
+    return cohens_h(ref.value_counts(), cur.value_counts())
 
 
-def total_variation(reference_counts: pd.Series, current_counts: pd.Series) -> float:
-    """Half the sum of the absolute differences of two sides' category shares."""
+def cohens_h(reference_counts: pd.Series, current_counts: pd.Series) -> float:
+    """The largest Cohen's h, 2|asin√p - asin√q|, between the two sides' shares of a category
+    (0 to π; 0.2 is small, 0.8 large). The arcsine evens out the variance of a share, so a rare
+    category that becomes common counts as much as a common one that disappears."""
     shares = pd.concat([reference_counts / reference_counts.sum(),
                         current_counts / current_counts.sum()], axis=1).fillna(0.0)
-    return float(0.5 * np.abs(shares.iloc[:, 0] - shares.iloc[:, 1]).sum())
+    angles = np.arcsin(np.sqrt(shares.to_numpy(dtype=float)))
+    return float(2 * np.max(np.abs(angles[:, 0] - angles[:, 1])))
 
 
 def _block_sample(values: pd.Series, size: int, block: int, rng: np.random.Generator
@@ -116,18 +119,19 @@ def persistent(months_drifted: dict[str, bool], month: str, k: int, n: int) -> b
 
 def calibrated_verdicts(result: DriftResult, effects: dict[str, float],
                         thresholds: dict[str, float], history: dict[str, list[float]],
-                        quantile: float, margin: float = HISTORY_MARGIN) -> DriftResult:
-    """Verdicts on the effect size against the calibrated threshold, raised by the quantile of
-    the column's effect sizes in earlier months where it raised no alert (when there are 5 or
-    more), times ``margin``: a few dozen months cannot show a 0.999 quantile, their maximum
-    underestimates it."""
+                        quantile: float) -> DriftResult:
+    """Verdicts on the effect size against the calibrated threshold, raised, once the column
+    has 5 or more earlier months that raised no alert, to the ``quantile`` of a normal fitted to
+    their effect sizes: a few dozen months cannot show a 0.999 quantile themselves, their
+    maximum underestimates it."""
+    z = NormalDist().inv_cdf(quantile)
     columns = []
     for c in result.columns:
         threshold = thresholds[c.column]
-        past = history.get(c.column, [])
+        past = np.asarray(history.get(c.column, []), dtype=float)
         if len(past) >= 5:
-            threshold = max(threshold, margin * float(pd.Series(past).quantile(quantile)))
-        method = "ks_d" if c.column_type == "num" else "tvd"
+            threshold = max(threshold, float(past.mean() + z * past.std(ddof=1)))
+        method = "ks_d" if c.column_type == "num" else "cohen_h"
         columns.append(dataclasses.replace(
             c, method=f"calibrated {method}", score=effects[c.column], threshold=threshold,
             drifted=bool(effects[c.column] > threshold)))
@@ -150,7 +154,7 @@ def fdr_verdicts(result: DriftResult, rate: float) -> DriftResult:
 class Verdict:
     result: DriftResult  # per-column verdicts (Evidently's, or calibrated, or FDR-controlled)
     effects: dict[str, float]  # effect size per column
-    relations: ReconstructionResult | None  # the multivariate signal
+    relations: RelationResult | None  # the multivariate signal
     drift: bool  # the month's dataset verdict
 
 
@@ -193,7 +197,7 @@ def judge_on_cluster(
     effects = {c.column: float(c.ks_statistic) for c in result.columns
                if c.column_type == "num"}
     for i, column in enumerate(categorical):
-        effects[column] = total_variation(counts[2 * i], counts[2 * i + 1])
+        effects[column] = cohens_h(counts[2 * i], counts[2 * i + 1])
     return decide(result, effects, *samples, **options)
 
 
@@ -218,7 +222,11 @@ def decide(
     numeric = [c.column for c in result.columns if c.column_type == "num"]
     relations = None
     if len(numeric) >= 2 and len(reference.dropna(subset=numeric)) > len(numeric) + 1:
-        relations = ReconstructionMonitor(reference, numeric).check(current)
+        relations = RelationMonitor(reference, numeric).check(current)
+        # Of a broken pair, the column whose own distribution moved most comes first: a
+        # rescaled temperature moves, its twin does not.
+        relations = dataclasses.replace(relations, columns=sorted(
+            relations.columns, key=lambda c: -np.nan_to_num(effects.get(c, 0.0))))
     drift = result.dataset_drift or bool(
         calibrated_thresholds is not None and relations is not None and relations.drifted)
     return Verdict(result, effects, relations, drift)
