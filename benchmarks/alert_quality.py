@@ -109,12 +109,9 @@ def run_mode(data, reference: str, thresholds: str, fdr: float | None, with_qual
         profile, limits = cache[key]
         verdict = judge(profile, ref, current, FEATURES, calibrated_thresholds=limits,
                         history=history if limits is not None else None, fdr=fdr)
-        # The relation signal names a column only when no column drifted on its own: it is
-        # there for the faults that no single column shows. Of a broken pair it names the one
-        # that moved most (listed first).
+        # A broken relation names the column of the pair that moved most (listed first).
         named = set(verdict.relations.columns[:1]) if (
-            limits is not None and verdict.relations and verdict.relations.drifted
-            and not verdict.result.drifted_columns) else set()
+            limits is not None and verdict.relations and verdict.relations.drifted) else set()
         for c in verdict.result.columns:
             flags[(month, c.column)] = c.drifted or c.column in named
         if any(flags[(month, c)] for c in FEATURES):

@@ -195,7 +195,9 @@ def build_drift_assets(settings: DriftSettings) -> list[AssetsDefinition]:
         )
         if not cluster.enabled:
             reference, current = warehouse.read_window(months), warehouse.read_month(month)
-            verdict = judge(stored["profile"], reference, current, settings.features,
+            # a profile made on a cluster holds no summaries: build them here
+            profile = stored["profile"] or build_profile(reference, settings.features)
+            verdict = judge(profile, reference, current, settings.features,
                             settings.drift_share, **options)
             rows = len(reference), len(current)
         else:

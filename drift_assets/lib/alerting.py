@@ -9,7 +9,7 @@ fires on seasons, on large samples (any p-value shrinks with n) and on many colu
   a p-value, neither shrinks with the sample size) is compared with a high quantile of the same
   effect size between samples that are known to be alike: pairs of samples drawn in blocks of
   consecutive days from the reference window itself, and the past months that raised no alert
-  (a normal tail fitted to their effect sizes). A floor (``min_effect``) keeps a large sample
+  (a gamma tail fitted to their effect sizes). A floor (``min_effect``) keeps a large sample
   from turning a negligible change into an alert;
 - **Benjamini-Hochberg**: the p-value tests of one month's columns, controlled at a false
   discovery rate instead of each at 5%;
@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from drift_assets.engine import DriftResult, ReferenceProfile, detect_drift
 from drift_assets.lib.multivariate import RelationMonitor, RelationResult
@@ -121,16 +121,18 @@ def calibrated_verdicts(result: DriftResult, effects: dict[str, float],
                         thresholds: dict[str, float], history: dict[str, list[float]],
                         quantile: float) -> DriftResult:
     """Verdicts on the effect size against the calibrated threshold, raised, once the column
-    has 5 or more earlier months that raised no alert, to the ``quantile`` of a normal fitted to
-    their effect sizes: a few dozen months cannot show a 0.999 quantile themselves, their
+    has 5 or more earlier months that raised no alert, to the ``quantile`` of a gamma
+    distribution fitted to their effect sizes (by moments: effect sizes are positive and
+    skewed to the right). A few dozen months cannot show a 0.999 quantile themselves; their
     maximum underestimates it."""
-    z = NormalDist().inv_cdf(quantile)
     columns = []
     for c in result.columns:
         threshold = thresholds[c.column]
         past = np.asarray(history.get(c.column, []), dtype=float)
-        if len(past) >= 5:
-            threshold = max(threshold, float(past.mean() + z * past.std(ddof=1)))
+        if len(past) >= 5 and past.mean() > 0 and past.var(ddof=1) > 0:
+            mean, variance = past.mean(), past.var(ddof=1)
+            threshold = max(threshold, float(stats.gamma.ppf(
+                quantile, mean * mean / variance, scale=variance / mean)))
         method = "ks_d" if c.column_type == "num" else "cohen_h"
         columns.append(dataclasses.replace(
             c, method=f"calibrated {method}", score=effects[c.column], threshold=threshold,

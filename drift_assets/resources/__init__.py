@@ -79,7 +79,8 @@ def build_resources(env: Mapping[str, str] = os.environ) -> dict:
         "model_store": model_store,
         "notifier": notifier,
         "settings": settings,
-        # A Dask scheduler runs the drift engine on that cluster; Dask is imported only then.
+        # A Dask scheduler runs the quality and drift assets on that cluster; Dask is imported
+        # only then.
         "cluster": DaskCluster(scheduler=env.get("DRIFT_DASK_SCHEDULER", "")),
         # A folder, so that incoming/ does not also match incoming-old/.
         "arrivals": S3Arrivals(bucket=bucket, prefix=incoming.rstrip("/") + "/"),

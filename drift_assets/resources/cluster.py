@@ -14,9 +14,10 @@ from pydantic import Field
 class DaskCluster(ConfigurableResource):
     """A Dask scheduler for months too large for one process; none: pandas in the process.
 
-    On a cluster, ``reference_profile`` and ``drift_report`` read their months from the
-    warehouse on the workers, a partition of days per task; every per-column test and effect
-    size is computed over all rows and equals the in-process engine's. The relation between
+    On a cluster, ``data_quality_report``, ``reference_profile`` and ``drift_report`` read their
+    months from the warehouse on the workers, a partition of days per task; the quality profile
+    and every per-column test and effect size are computed over all rows and equal the
+    in-process engine's. The relation between
     columns, the calibration resamples and the HTML report need rows in one process: they use a
     uniform sample of ``sample_rows`` rows of each side (the whole side when it is smaller).
     """
