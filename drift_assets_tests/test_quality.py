@@ -55,7 +55,8 @@ def test_warnings_alone_do_not_fail():
 def test_relations_between_columns():
     """A temperature rescaled while the feeling temperature is not breaks their relation; the
     same month a year later, with its own weather, does not; humidity and wind, which the other
-    columns do not determine, are not watched."""
+    columns do not determine, are not watched; a month outside the reference's range is not
+    judged."""
     from drift_assets.lib.multivariate import RelationMonitor
 
     columns = ["temp", "atemp", "hum", "windspeed"]
@@ -68,10 +69,14 @@ def test_relations_between_columns():
     broken = clean.assign(temp=clean["temp"] * 1.3)
     result = monitor.check(broken)
     assert result.drifted and result.error > result.upper == 2.0
-    assert set(result.columns) == {"temp", "atemp"}
+    # atemp's partner, the rescaled temp, is mostly outside July's range: only temp is judged
+    assert result.columns == ["temp"] and "atemp" not in result.residual_ratio
     assert result.residual_ratio["temp"] > 3 * max(monitor.check(clean).residual_ratio.values())
     # wind in another unit is not a broken temperature: each twin is predicted by its twin alone
     assert not monitor.check(clean.assign(windspeed=clean["windspeed"] * 67)).drifted
+    # a line fitted on January's temperatures says nothing about July's
+    january = RelationMonitor(_month("2011-01", 1), columns)
+    assert january.fits and not january.check(clean).drifted
 
 
 def test_cohens_h_weighs_a_rare_category_that_becomes_common():
