@@ -336,3 +336,32 @@ def test_a_month_in_a_folder_is_copied_file_by_file_and_a_bad_file_changes_nothi
     assert not materialize([current_data], partition_key="2011-05-01", resources=resources,
                            instance=instance, raise_on_error=False).success
     assert warehouse.month_counts() == {"2011-05": 31}
+
+
+def test_two_loads_of_one_month_at_once_take_turns_and_never_double_it(warehouse):
+    """A step re-run while its first attempt still writes (Celery's late acknowledgement after
+    a lost worker): the second load waits for the first and replaces its rows."""
+    import threading
+
+    month = _month("2011-06")
+    first_started, release = threading.Event(), threading.Event()
+
+    def slow_chunks():
+        yield month.iloc[:10]
+        first_started.set()
+        assert release.wait(30)
+        yield month.iloc[10:]
+
+    first = threading.Thread(target=warehouse.replace_month_chunks, args=("2011-06", slow_chunks()))
+    first.start()
+    assert first_started.wait(30)
+    second = threading.Thread(target=warehouse.replace_month, args=("2011-06", month))
+    second.start()
+    second.join(2)
+    assert second.is_alive()  # waiting for the first attempt's transaction
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert not first.is_alive() and not second.is_alive()
+    assert warehouse.month_counts() == {"2011-06": 30}
+    assert warehouse.read_month("2011-06")["instant"].is_unique

@@ -2,7 +2,8 @@
 
 SQLite (a file in the local data folder) is the embedded default; PostgreSQL is the production
 choice. Writing a month deletes that month's rows and inserts the new ones in one transaction, so a
-re-run replaces the month and a failure leaves the table as it was.
+re-run replaces the month and a failure leaves the table as it was; on PostgreSQL two writes of
+one month at once take turns (an advisory lock), so they cannot double it.
 
 On PostgreSQL the rows go in with COPY (on the connection of that same transaction) and reads are
 streamed from a server-side cursor in chunks; SQLite uses executemany and plain reads.
@@ -153,6 +154,12 @@ class Warehouse(ConfigurableResource):
         first = month_start(month)
         rows = 0
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Two attempts at one month (a step re-run by Celery's late acknowledgement
+                # while the first still writes) take turns: the second's delete then sees the
+                # first's rows, so the month is replaced, never doubled. Released at commit.
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(
+                    sa.func.hashtext(f"drift_assets current {first:%Y-%m}"))))
             conn.execute(CURRENT.delete().where(self._in_month(CURRENT, first)))
             for frame in chunks:
                 days = frame[DATE_COLUMN]
