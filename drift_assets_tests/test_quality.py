@@ -70,8 +70,8 @@ def test_relations_between_columns():
     result = monitor.check(broken)
     assert result.drifted and result.error > result.upper == 2.0
     # atemp's partner, the rescaled temp, is mostly outside July's range: only temp is judged
-    assert result.columns == ["temp"] and "atemp" not in result.residual_ratio
-    assert result.residual_ratio["temp"] > 3 * max(monitor.check(clean).residual_ratio.values())
+    assert result.columns == ["temp"] and "atemp" not in result.shifts
+    assert result.shifts["temp"] > 3 * max(monitor.check(clean).shifts.values())
     # wind in another unit is not a broken temperature: each twin is predicted by its twin alone
     assert not monitor.check(clean.assign(windspeed=clean["windspeed"] * 67)).drifted
     # a line fitted on January's temperatures says nothing about July's

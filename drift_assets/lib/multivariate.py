@@ -32,7 +32,7 @@ class RelationResult:
     upper: float  # the shift above which a relation counts as broken
     drifted: bool
     columns: list[str]  # the columns of broken relations, largest shift first
-    residual_ratio: dict[str, float]  # per watched column judged this month: its residual shift
+    shifts: dict[str, float]  # per watched column judged this month: its residual shift
 
 
 class RelationMonitor:

@@ -47,17 +47,25 @@ class QualityReport:
         return "; ".join(f.message for f in self.findings) or "no findings"
 
 
+def _dtype_kind(dtype) -> str | None:
+    """'int', 'float' or 'date' from the dtype alone; None when the values must be looked at."""
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_integer_dtype(dtype):
+        return "int"
+    if pd.api.types.is_float_dtype(dtype):
+        return "float"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "date"
+    return None
+
+
 def kind_of(values: pd.Series) -> str:
     """'empty', 'int', 'float', 'date' or 'text': the type a person would name."""
     present = values.dropna()
     if present.empty:
         return "empty"
-    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_integer_dtype(values):
-        return "int"
-    if pd.api.types.is_float_dtype(values):
-        return "float"
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return "date"
+    kind = _dtype_kind(values.dtype)
+    if kind:
+        return kind
     sample = present.iloc[0]
     if hasattr(sample, "isoformat"):
         return "date"
@@ -100,16 +108,10 @@ def profile(frame: pd.DataFrame, bounds: dict[str, tuple[float, float]] | None =
 def profile_on_cluster(frame, client, bounds: dict[str, tuple[float, float]] | None = None
                        ) -> pd.DataFrame:
     """:func:`profile` of a Dask frame, from Dask's own reductions on the workers."""
-    kinds = {}
-    for column, dtype in frame.dtypes.items():
-        if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_integer_dtype(dtype):
-            kinds[column] = "int"
-        elif pd.api.types.is_float_dtype(dtype):
-            kinds[column] = "float"
-        elif pd.api.types.is_datetime64_any_dtype(dtype):
-            kinds[column] = "date"
-        else:  # object: a person's name for the values, from the first one present
-            kinds[column] = kind_of(frame[column].dropna().head(1, npartitions=-1))
+    # object columns: a person's name for the values, from the first one present
+    kinds = {column: _dtype_kind(dtype)
+             or kind_of(frame[column].dropna().head(1, npartitions=-1))
+             for column, dtype in frame.dtypes.items()}
     numeric = [c for c, k in kinds.items() if k in ("int", "float")]
     values = frame[numeric].astype("float64")
     outside = {c: ((values[c] < low) | (values[c] > high)).sum()

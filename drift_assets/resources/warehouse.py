@@ -118,10 +118,13 @@ class Warehouse(ConfigurableResource):
     )
 
     @property
-    def engine(self) -> sa.Engine:
+    def resolved_url(self) -> str:
         # Outside a Dagster run (CLI, tests) an EnvVar field is still the variable's name.
-        url = self.url.get_value() if isinstance(self.url, EnvVar) else self.url
-        return _engine(url)
+        return self.url.get_value() if isinstance(self.url, EnvVar) else self.url
+
+    @property
+    def engine(self) -> sa.Engine:
+        return _engine(self.resolved_url)
 
     def dispose(self) -> None:
         """Close pooled connections (tests drop their databases afterwards)."""
@@ -220,7 +223,7 @@ class Warehouse(ConfigurableResource):
             else:
                 spans.append([first, first, rows])
         # The URL goes to the workers inside the task, never into a key (keys are hashes).
-        url = self.url.get_value() if isinstance(self.url, EnvVar) else self.url
+        url = self.resolved_url
         meta = typed(pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS}))
         parts = [dask.delayed(_read_days)(url, self.chunk_rows, table.name, first, last)
                  for first, last, _ in spans]
