@@ -40,8 +40,8 @@ def _report(event) -> Report:
         [c for c in str(metadata.get("drifted_columns", "")).split(", ") if c],
         details=", ".join([f"{d['column']} ({d['method']} {d['score']:.4g}, threshold "
                            f"{d['threshold']:g})" for d in drifted] + (
-            [f"relation between columns broken: {metadata.get('relations/columns')} (the first "
-             "moved most)"] if metadata.get("relations/drift") else [])),
+            [f"relation between {metadata.get('relations/columns')} broken"]
+            if metadata.get("relations/drift") else [])),
         report=str(metadata.get("report", "")),
         drift=bool(metadata["drift_detected"]) if "drift_detected" in metadata else None,
     )

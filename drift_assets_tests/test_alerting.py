@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from drift_assets.engine import build_profile
-from drift_assets.lib.alerting import benjamini_hochberg, calibrate, effect_size, judge
+from drift_assets.lib.alerting import (
+    CATEGORY_FLOOR,
+    benjamini_hochberg,
+    calibrate,
+    effect_size,
+    judge,
+)
 from drift_assets.lib.generator import generate_month
 from drift_assets.lib.reference import ReferenceChoice, shift
 from drift_assets.lib.source import conform
@@ -37,17 +43,25 @@ def test_effect_sizes():
     assert effect_size(july["temp"], july["temp"], "num") == 0
     assert effect_size(_month("2011-01")["temp"], july["temp"], "num") == 1.0
     recoded = july["weathersit"].replace({1: 3})
-    clear, rain = (july["weathersit"] == 1).mean(), (july["weathersit"] == 3).mean()
-    assert effect_size(july["weathersit"], recoded, "cat") == pytest.approx(max(
-        2 * np.arcsin(np.sqrt(clear)),  # clear days vanish
-        2 * abs(np.arcsin(np.sqrt(clear + rain)) - np.arcsin(np.sqrt(rain)))))
+    # Shares count half a row more per category (Jeffreys' prior): a 31-day month without
+    # rain makes rain rare, not impossible.
+    before = july["weathersit"].value_counts().reindex([1, 2, 3], fill_value=0) + 0.5
+    after = recoded.value_counts().reindex([1, 2, 3], fill_value=0) + 0.5
+    angles = [np.arcsin(np.sqrt(side / side.sum())) for side in (before, after)]
+    h = 2 * abs(angles[0] - angles[1])
+    assert effect_size(july["weathersit"], recoded, "cat") == pytest.approx(h.max())
+    assert h[1] == pytest.approx(2 * np.arcsin(np.sqrt(before[1] / before.sum())) - 2 * np.arcsin(
+        np.sqrt(0.5 / after.sum())))  # the clear days vanish, down to the prior
 
 
 def test_calibrated_thresholds_sit_above_alike_months_and_below_faults():
     reference = _month("2011-07", 1)
     limits = calibrate(reference, {"temp": "num", "hum": "num", "weathersit": "cat"}, 31)
     assert 0.2 <= limits["temp"] <= 1 and 0.2 <= limits["hum"] <= 1  # K-S D
-    assert 0.2 <= limits["weathersit"] <= np.pi  # Cohen's h
+    assert limits["weathersit"] == CATEGORY_FLOOR  # a category the reference never had
+    categories = {k for k in limits if k.startswith("weathersit=")}
+    assert categories == {f"weathersit={v}" for v in reference["weathersit"].unique()}
+    assert all(CATEGORY_FLOOR <= limits[k] <= np.pi for k in categories)  # Cohen's h
     offset = reference.assign(hum=(reference["hum"] + 0.25).clip(upper=1))
     assert effect_size(reference["hum"], offset["hum"], "num") > limits["hum"]
 
@@ -71,3 +85,44 @@ def test_judge_modes_agree_on_a_gross_fault_and_differ_on_noise():
     clean = judge(profile, reference, current, FEATURES, calibrated_thresholds=limits)
     assert clean.drift is False
     assert all(c.method.startswith("calibrated") for c in clean.result.columns)
+
+
+def test_each_category_is_judged_against_its_own_variation():
+    """A September clear for two weeks and misty after: resamples of it can be all clear or all
+    mist, so the clear share's threshold is high; none has many rainy days, so the rain share's
+    is low. Clear days recoded as rain pass the first and not the second."""
+    reference = _month("2012-09", 3).assign(weathersit=[1] * 16 + [2] * 13 + [3])
+    profile = build_profile(reference, FEATURES)
+    limits = calibrate(reference, profile.column_types, 30)
+    assert limits["weathersit=1"] > 1.5 > 0.9 > limits["weathersit=3"]
+    clean = _month("2013-09", 3).assign(weathersit=[1] * 13 + [2] * 17)
+    recoded = clean.assign(weathersit=clean["weathersit"].replace({1: 3}))
+    # The largest h alone (the clear days vanish) stays under the clear share's threshold.
+    assert effect_size(reference["weathersit"], recoded["weathersit"], "cat") < \
+        limits["weathersit=1"]
+    verdicts = {name: judge(profile, reference, month, FEATURES, calibrated_thresholds=limits
+                            ).result.column("weathersit")
+                for name, month in (("clean", clean), ("recoded", recoded))}
+    assert not verdicts["clean"].drifted
+    assert verdicts["recoded"].drifted
+    assert verdicts["recoded"].method == "calibrated cohen_h (weathersit=3)"
+
+
+def test_twins_that_move_together_raise_no_alert():
+    """Both temperatures warmer alike (weather) are reported, not alerted; one of them alone
+    breaks their relation and is."""
+    reference = _month("2011-07", 1)
+    profile = build_profile(reference, FEATURES)
+    limits = {c: 0.2 for c in FEATURES} | {"weathersit": CATEGORY_FLOOR}
+    slope = np.polyfit(reference["temp"], reference["atemp"], 1)[0]
+    warm = reference.assign(temp=reference["temp"] + 0.03,
+                            atemp=reference["atemp"] + 0.03 * slope)
+    verdict = judge(profile, reference, warm, FEATURES, calibrated_thresholds=limits)
+    temp, atemp = verdict.result.column("temp"), verdict.result.column("atemp")
+    assert temp.score > 0.2 and atemp.score > 0.2  # both moved past their thresholds
+    assert not temp.drifted and not atemp.drifted and verdict.drift is False
+    assert temp.method == "calibrated ks_d, moved with atemp"
+    one = reference.assign(temp=reference["temp"] + 0.03)
+    verdict = judge(profile, reference, one, FEATURES, calibrated_thresholds=limits)
+    assert verdict.relations.drifted and "temp" in verdict.relations.columns
+    assert verdict.result.column("temp").drifted and verdict.drift is True

@@ -88,7 +88,8 @@ def test_two_samples_of_one_month_do_not_drift(env, instance):
 def test_quality_checks_show_as_asset_checks(resources, instance, reference):
     result = _run_month("2011-07", resources, instance)
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
-    assert set(checks) == {"missing_values", "schema", "constant_columns", "value_ranges"}
+    assert set(checks) == {"missing_values", "schema", "stuck_values", "constant_columns",
+                           "value_ranges"}
     assert checks["missing_values"].passed and checks["schema"].passed
     assert not checks["value_ranges"].passed  # July is warmer than every January day
     assert "temp" in checks["value_ranges"].metadata["columns"].value
@@ -162,7 +163,9 @@ def test_seasonal_reference_with_calibrated_thresholds(env, instance):
     assert {"temp", "atemp"} <= set(early["drifted_columns"].split(", "))  # against January
     assert seasonal["drift_detected"] is False  # July against the July before
     methods = {r.data["column"]: r.data["method"] for r in seasonal["columns"].records}
-    assert methods["temp"] == "calibrated ks_d" and methods["weathersit"] == "calibrated cohen_h"
+    assert methods["temp"] == "calibrated ks_d"
+    assert methods["weathersit"].startswith("calibrated cohen_h (weathersit=")  # per category
+    assert {"effect/weathersit", "effect/weathersit=1", "effect/weathersit=2"} <= set(seasonal)
     assert all(r.data["threshold"] >= 0.2 for r in seasonal["columns"].records)  # min effect
     assert seasonal["relations/drift"] is False and seasonal["relations/threshold"] > 0
     resources["warehouse"].dispose()

@@ -31,13 +31,15 @@ def test_a_clean_neighbouring_month_passes():
 def test_each_rule_finds_its_problem():
     reference, current = _month("2011-01"), _month("2011-01", seed=3)
     current.loc[current.index[:15], "hum"] = np.nan          # about half missing
-    current["windspeed"] = 0.2                                # constant
+    current["windspeed"] = 0.2                                # a stuck sensor
+    current["weathersit"] = 1                                 # one code all month
     current["atemp"] = np.nan                                 # entirely empty: type change
     current["temp"] = current["temp"] + 2.0                   # all outside the reference range
     report = quality.assess(current, reference, FEATURES)
     rules = {(f.rule, f.column) for f in report.findings}
     assert ("missing_values", "hum") in rules
-    assert ("constant_columns", "windspeed") in rules
+    assert ("stuck_values", "windspeed") in rules
+    assert ("constant_columns", "weathersit") in rules
     assert ("schema", "atemp") in rules
     assert ("value_ranges", "temp") in rules
     assert not report.passed
@@ -47,8 +49,10 @@ def test_each_rule_finds_its_problem():
 
 def test_warnings_alone_do_not_fail():
     reference, current = _month("2011-01"), _month("2011-07")
+    current["weathersit"] = 2  # a code may keep one value for a month; a measurement may not
     report = quality.assess(current, reference, FEATURES)
     assert report.findings_for("value_ranges")  # July is warmer than any January day
+    assert [f.column for f in report.findings_for("constant_columns")] == ["weathersit"]
     assert report.passed
 
 
@@ -83,10 +87,14 @@ def test_cohens_h_weighs_a_rare_category_that_becomes_common():
     from drift_assets.lib.alerting import cohens_h
 
     before = pd.Series({1: 20, 2: 10, 3: 1})
-    assert cohens_h(before, before * 3) == 0.0
+    # Half a row of prior per category: alike shares of different sizes are near, not equal,
+    # and the prior fades as the months grow.
+    assert cohens_h(before, before * 3) < 0.05
+    assert cohens_h(before * 1000, before * 3000) < 1e-4
     recoded = pd.Series({2: 10, 3: 21})  # clear days coded as rain
     swapped = pd.Series({1: 10, 2: 20, 3: 1})  # a misty month
     assert cohens_h(before, recoded) > 2 * cohens_h(before, swapped)
-    vanished = 2 * np.arcsin(np.sqrt(20 / 31))  # clear: 20 of 31 days, then none
-    common = 2 * abs(np.arcsin(np.sqrt(21 / 31)) - np.arcsin(np.sqrt(1 / 31)))  # rain
+    angle = np.arcsin(np.sqrt((np.array([20, 0, 21, 1]) + 0.5) / 32.5))  # 31 days + 3 halves
+    vanished = 2 * abs(angle[0] - angle[1])  # clear: 20 of 31 days, then none
+    common = 2 * abs(angle[2] - angle[3])  # rain: 1 day, then 21
     assert cohens_h(before, recoded) == pytest.approx(max(vanished, common))

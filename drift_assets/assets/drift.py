@@ -30,7 +30,14 @@ from drift_assets.engine import build_profile, save_evidently_html
 from drift_assets.engine.distributed import infer_column_types
 from drift_assets.history import materializations
 from drift_assets.lib import charts
-from drift_assets.lib.alerting import Verdict, calibrate, judge, judge_on_cluster
+from drift_assets.lib.alerting import (
+    METHOD_VERSION,
+    Verdict,
+    alike,
+    calibrate,
+    judge,
+    judge_on_cluster,
+)
 from drift_assets.lib.lifecycle import crossings
 from drift_assets.lib.profiles import ProfileStore
 from drift_assets.lib.reference import ReferenceChoice
@@ -93,6 +100,8 @@ def settings_version(settings: DriftSettings, *fields: str) -> str:
     """A code version that changes when any of the named settings changes, so the UI marks the
     history computed under the old settings as stale."""
     text = "|".join(f"{f}={getattr(settings, f)!r}" for f in fields)
+    if settings.thresholds == "calibrated":  # and when the calibrated method changes
+        text += f"|method={METHOD_VERSION}"
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -239,15 +248,20 @@ def _alerted_months(context) -> set[str]:
 
 
 def _clean_history(context, month: str) -> dict[str, list[float]]:
-    """Effect sizes per column of the earlier months in which that column raised no alert."""
+    """Effect sizes per column (and per category, ``column=value``) of the earlier months that
+    were alike periods for that column (:func:`alike`) against their own window (a month
+    compared with the fixed stand-in of an empty window is none)."""
     history: dict[str, list[float]] = {}
     for past, metadata in _latest_metadata(context, "drift_report").items():
-        if past >= month or "columns" not in metadata:
+        if past >= month or "columns" not in metadata or \
+                FALLBACK in metadata.get("reference_window", ""):
             continue
-        for row in metadata["columns"].records:
-            effect = metadata.get(f"effect/{row.data['column']}")
-            if effect is not None and not row.data["drifted"]:
-                history.setdefault(row.data["column"], []).append(float(effect))
+        clean = {row.data["column"] for row in metadata["columns"].records
+                 if alike(row.data["drifted"], row.data["method"])}
+        for name, effect in metadata.items():
+            key = name.removeprefix("effect/")
+            if name.startswith("effect/") and key.split("=")[0] in clean:
+                history.setdefault(key, []).append(float(effect))
     return history
 
 

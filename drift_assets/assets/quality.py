@@ -56,8 +56,8 @@ def data_quality_report(
 ) -> MaterializeResult:
     """Per column of the month: rows, type, missing count and share, distinct values, mean, std,
     min, max and the share outside the reference's range; and the rules (missing share,
-    constant columns, schema and type changes, values outside the reference range) on the
-    monitored features, as asset checks. With a Dask scheduler the profiles are Dask's
+    stuck sensors, constant codes, schema and type changes, values outside the reference range)
+    on the monitored features, as asset checks. With a Dask scheduler the profiles are Dask's
     reductions on the workers, which read the warehouse themselves."""
     limits = dict(max_missing_share=settings.max_missing_share,
                   max_out_of_range_share=settings.max_out_of_range_share)

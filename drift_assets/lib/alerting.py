@@ -3,14 +3,19 @@
 Evidently tests each column with a fixed p-value or distance threshold. On real monthly data that
 fires on seasons, on large samples (any p-value shrinks with n) and on many columns at once. Here:
 
-- **calibrated thresholds**: per column the effect size (the K-S statistic D for a numeric column;
-  for a categorical one the largest Cohen's h, 2|asin√p - asin√q|, over its categories' shares,
-  which weighs a rare category that becomes common as much as a common one that vanishes; unlike
-  a p-value, neither shrinks with the sample size) is compared with a high quantile of the same
-  effect size between samples that are known to be alike: pairs of samples drawn in blocks of
-  consecutive days from the reference window itself, and the past months that raised no alert
-  (a gamma tail fitted to their effect sizes). A floor (``min_effect``) keeps a large sample
-  from turning a negligible change into an alert;
+- **calibrated thresholds**: per column an effect size that, unlike a p-value, does not shrink
+  with the sample size: the K-S statistic D for a numeric column; for a categorical one, each
+  category's Cohen's h, 2|asin√p - asin√q|, between its shares, judged against that category's
+  own threshold (a rare category that becomes common is as unusual as a common one that
+  vanishes, but their natural variation differs: a spell of mist empties the clear days, no
+  spell fills a month with rain). Each is compared with a high quantile of the same effect size
+  between samples that are known to be alike: pairs of samples drawn in blocks of consecutive
+  days from the reference window itself, and the past months that raised no alert (a gamma tail
+  fitted to their effect sizes). A floor (``min_effect``; ``CATEGORY_FLOOR`` for a category)
+  keeps a large sample from turning a negligible change into an alert;
+- **twins that move together**: a numeric column that drifted while its relation with its twin
+  (``multivariate``) held, as did the twin's, moved with the weather, not with a sensor: it is
+  reported and raises no alert;
 - **Benjamini-Hochberg**: the p-value tests of one month's columns, controlled at a false
   discovery rate instead of each at 5%;
 - **persistence**: a dataset alert only when k of the last n months drifted.
@@ -31,6 +36,12 @@ from drift_assets.lib.multivariate import RelationMonitor, RelationResult
 P_VALUE_TESTS = ("ks", "chisquare", "z")
 
 
+# Bumped when calibrated verdicts change for the same settings, so stored profiles are rebuilt
+# and the UI marks the drift history computed by the old method as stale.
+METHOD_VERSION = "2"
+CATEGORY_FLOOR = 0.5  # Cohen's "medium": no category's share drifts below this h
+
+
 def effect_size(reference: pd.Series, current: pd.Series, column_type: str) -> float:
     """K-S statistic D (numeric) or the largest Cohen's h of a category (categorical), NaNs
     dropped."""
@@ -47,14 +58,37 @@ def effect_size(reference: pd.Series, current: pd.Series, column_type: str) -> f
     return cohens_h(ref.value_counts(), cur.value_counts())
 
 
-def cohens_h(reference_counts: pd.Series, current_counts: pd.Series) -> float:
-    """The largest Cohen's h, 2|asin√p - asin√q|, between the two sides' shares of a category
-    (0 to π; 0.2 is small, 0.8 large). The arcsine evens out the variance of a share, so a rare
-    category that becomes common counts as much as a common one that disappears."""
-    shares = pd.concat([reference_counts / reference_counts.sum(),
-                        current_counts / current_counts.sum()], axis=1).fillna(0.0)
+def _label(category) -> str:
+    """A category as a key: 1 and 1.0 (an integer column that had a missing value) are one."""
+    return str(int(category)) if isinstance(category, float) and category.is_integer() \
+        else str(category)
+
+
+def category_effects(reference_counts: pd.Series, current_counts: pd.Series,
+                     prior: float = 0.5) -> dict[str, float]:
+    """Cohen's h, 2|asin√p - asin√q|, of each category's share between the two sides (0 to π;
+    0.2 is small, 0.8 large). The arcsine evens out the variance of a share. Each share counts
+    ``prior`` extra rows per category (Jeffreys'): a category a 30-day month never had is rare,
+    not impossible, so two rainy days after a dry month are no alarm; on large samples the
+    prior vanishes."""
+    counts = pd.concat([reference_counts, current_counts], axis=1).fillna(0.0) + prior
+    shares = counts / counts.sum()
     angles = np.arcsin(np.sqrt(shares.to_numpy(dtype=float)))
-    return float(2 * np.max(np.abs(angles[:, 0] - angles[:, 1])))
+    return {_label(k): float(2 * abs(a - b)) for k, (a, b) in zip(shares.index, angles,
+                                                                    strict=True)}
+
+
+def cohens_h(reference_counts: pd.Series, current_counts: pd.Series) -> float:
+    """The largest Cohen's h over the categories."""
+    return max(category_effects(reference_counts, current_counts).values(), default=0.0)
+
+
+def categorical_effects(column: str, reference_counts: pd.Series, current_counts: pd.Series
+                        ) -> dict[str, float]:
+    """The column's largest Cohen's h under its name, and each category's as ``column=value``."""
+    per = category_effects(reference_counts, current_counts)
+    return {column: max(per.values(), default=float("nan")),
+            **{f"{column}={k}": h for k, h in per.items()}}
 
 
 def _block_sample(values: pd.Series, size: int, block: int, rng: np.random.Generator
@@ -76,25 +110,40 @@ def calibrate(
     resamples: int = 400,
     block: int = 7,
     seed: int = 0,
+    category_floor: float = CATEGORY_FLOOR,
 ) -> dict[str, float]:
-    """Per column, the effect size above which a month counts as drifted.
+    """Per column (and per category, as ``column=value``) the effect size above which a month
+    counts as drifted.
 
     The null distribution is the effect size between two independent samples drawn from the
     reference window in blocks of consecutive rows, one the size of the window and one the size
-    of a month (``sample_rows``); the threshold is its ``quantile``, never below ``min_effect``.
-    ``drift_report`` raises it further with the months that raised no alert.
+    of a month (``sample_rows``); the threshold is its ``quantile``, never below ``min_effect``
+    (``category_floor`` for a category; a categorical column's own entry is the threshold of a
+    category the window never had). ``drift_report`` raises it with the months that raised no
+    alert.
     """
     rng = np.random.default_rng(seed)
-    thresholds = {}
+    thresholds: dict[str, float] = {}
     for column, column_type in column_types.items():
         values = window[column].dropna().reset_index(drop=True)
-        null = [
-            effect_size(_block_sample(values, len(values), block, rng),
-                        _block_sample(values, max(sample_rows, 2), block, rng), column_type)
-            for _ in range(resamples)
-        ] if len(values) > 1 else []
-        level = float(np.quantile(null, quantile)) if null else 1.0
-        thresholds[column] = max(level, min_effect)
+        if len(values) < 2:
+            thresholds[column] = 1.0
+            continue
+        nulls: dict[str, list[float]] = {}
+        categories = [_label(k) for k in values.unique()]
+        for _ in range(resamples):
+            a = _block_sample(values, len(values), block, rng)
+            b = _block_sample(values, max(sample_rows, 2), block, rng)
+            if column_type == "num":
+                nulls.setdefault(column, []).append(effect_size(a, b, "num"))
+                continue
+            per = category_effects(a.value_counts(), b.value_counts())
+            for category in categories:
+                nulls.setdefault(f"{column}={category}", []).append(per.get(category, 0.0))
+        floor = min_effect if column_type == "num" else category_floor
+        thresholds[column] = floor
+        for key, null in nulls.items():
+            thresholds[key] = max(float(np.quantile(null, quantile)), floor)
     return thresholds
 
 
@@ -117,26 +166,36 @@ def persistent(months_drifted: dict[str, bool], month: str, k: int, n: int) -> b
     return sum(months_drifted[m] for m in earlier) >= k
 
 
+def _history_threshold(past: list[float], quantile: float) -> float:
+    """The ``quantile`` of a gamma distribution fitted by moments to the effect sizes of 5 or
+    more earlier months that raised no alert (effect sizes are positive and skewed to the right;
+    a few dozen months cannot show a 0.999 quantile themselves, their maximum underestimates
+    it); 0 with fewer."""
+    values = np.asarray(past, dtype=float)
+    if len(values) < 5 or values.mean() <= 0 or values.var(ddof=1) <= 0:
+        return 0.0
+    mean, variance = values.mean(), values.var(ddof=1)
+    return float(stats.gamma.ppf(quantile, mean * mean / variance, scale=variance / mean))
+
+
 def calibrated_verdicts(result: DriftResult, effects: dict[str, float],
                         thresholds: dict[str, float], history: dict[str, list[float]],
                         quantile: float) -> DriftResult:
-    """Verdicts on the effect size against the calibrated threshold, raised, once the column
-    has 5 or more earlier months that raised no alert, to the ``quantile`` of a gamma
-    distribution fitted to their effect sizes (by moments: effect sizes are positive and
-    skewed to the right). A few dozen months cannot show a 0.999 quantile themselves; their
-    maximum underestimates it."""
+    """Verdicts on the effect sizes against the calibrated thresholds, each raised by the
+    history of its column (or category). A categorical column drifts when any category's share
+    does; it reports the category nearest to, or furthest past, its threshold."""
     columns = []
     for c in result.columns:
-        threshold = thresholds[c.column]
-        past = np.asarray(history.get(c.column, []), dtype=float)
-        if len(past) >= 5 and past.mean() > 0 and past.var(ddof=1) > 0:
-            mean, variance = past.mean(), past.var(ddof=1)
-            threshold = max(threshold, float(stats.gamma.ppf(
-                quantile, mean * mean / variance, scale=variance / mean)))
-        method = "ks_d" if c.column_type == "num" else "cohen_h"
+        keys = [c.column] if c.column_type == "num" else \
+            [k for k in effects if k.startswith(f"{c.column}=")] or [c.column]
+        limits = {k: max(thresholds.get(k, thresholds[c.column]),
+                         _history_threshold(history.get(k, []), quantile)) for k in keys}
+        worst = max(keys, key=lambda k: effects[k] - limits[k])
+        method = "ks_d" if c.column_type == "num" else \
+            "cohen_h" if worst == c.column else f"cohen_h ({worst})"
         columns.append(dataclasses.replace(
-            c, method=f"calibrated {method}", score=effects[c.column], threshold=threshold,
-            drifted=bool(effects[c.column] > threshold)))
+            c, method=f"calibrated {method}", score=effects[worst], threshold=limits[worst],
+            drifted=bool(effects[worst] > limits[worst])))
     return dataclasses.replace(result, columns=tuple(columns))
 
 
@@ -170,8 +229,13 @@ def judge(
 ) -> Verdict:
     """The month's verdict in this process (``options``: those of :func:`decide`)."""
     result = detect_drift(profile, current, features, drift_share=drift_share)
-    effects = {c.column: effect_size(reference[c.column], current[c.column], c.column_type)
-               for c in result.columns}
+    effects: dict[str, float] = {}
+    for c in result.columns:
+        if c.column_type == "num":
+            effects[c.column] = effect_size(reference[c.column], current[c.column], "num")
+        else:
+            effects.update(categorical_effects(c.column, reference[c.column].value_counts(),
+                                               current[c.column].value_counts()))
     return decide(result, effects, reference, current, **options)
 
 
@@ -199,8 +263,29 @@ def judge_on_cluster(
     effects = {c.column: float(c.ks_statistic) for c in result.columns
                if c.column_type == "num"}
     for i, column in enumerate(categorical):
-        effects[column] = cohens_h(counts[2 * i], counts[2 * i + 1])
+        effects.update(categorical_effects(column, counts[2 * i], counts[2 * i + 1]))
     return decide(result, effects, *samples, **options)
+
+
+MOVED_WITH = ", moved with "
+
+
+def _clear_twins(result: DriftResult, relations: RelationResult) -> DriftResult:
+    """A drifted column whose relation with its twin held (temp and atemp in a warm March) is
+    reported as moved with its twin and raises no alert: a faulty sensor moves one of a pair."""
+    held = relations.held()
+    return dataclasses.replace(result, columns=tuple(
+        dataclasses.replace(c, drifted=False,
+                            method=f"{c.method}{MOVED_WITH}{relations.partners[c.column]}")
+        if c.drifted and c.column in held else c
+        for c in result.columns))
+
+
+def alike(drifted: bool, method: str) -> bool:
+    """Whether a month's verdict on a column makes it an alike period for that column's history:
+    no drift, and not a move cleared because its twin moved alike (that was weather, and would
+    teach the history that seasons are noise)."""
+    return not drifted and MOVED_WITH not in method
 
 
 def decide(
@@ -214,21 +299,20 @@ def decide(
     fdr: float | None = None,
 ) -> Verdict:
     """Evidently's per-column verdicts in ``result`` by default; with ``calibrated_thresholds``
-    the effect sizes against them (and the relations between columns count as drift); else,
-    with ``fdr``, Benjamini-Hochberg across the month's p-value tests."""
-    if calibrated_thresholds is not None:
-        result = calibrated_verdicts(result, effects, calibrated_thresholds, history or {},
-                                     quantile)
-    elif fdr:
-        result = fdr_verdicts(result, fdr)
+    the effect sizes against them, twins that moved together cleared, and a broken relation
+    between columns counted as drift; else, with ``fdr``, Benjamini-Hochberg across the
+    month's p-value tests."""
     numeric = [c.column for c in result.columns if c.column_type == "num"]
     relations = None
     if len(numeric) >= 2 and len(reference.dropna(subset=numeric)) > len(numeric) + 1:
         relations = RelationMonitor(reference, numeric).check(current)
-        # Of a broken pair, the column whose own distribution moved most comes first: a
-        # rescaled temperature moves, its twin does not.
-        relations = dataclasses.replace(relations, columns=sorted(
-            relations.columns, key=lambda c: -np.nan_to_num(effects.get(c, 0.0))))
+    if calibrated_thresholds is not None:
+        result = calibrated_verdicts(result, effects, calibrated_thresholds, history or {},
+                                     quantile)
+        if relations is not None:
+            result = _clear_twins(result, relations)
+    elif fdr:
+        result = fdr_verdicts(result, fdr)
     drift = result.dataset_drift or bool(
         calibrated_thresholds is not None and relations is not None and relations.drifted)
     return Verdict(result, effects, relations, drift)

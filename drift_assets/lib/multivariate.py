@@ -33,6 +33,13 @@ class RelationResult:
     drifted: bool
     columns: list[str]  # the columns of broken relations, largest shift first
     shifts: dict[str, float]  # per watched column judged this month: its residual shift
+    partners: dict[str, str]  # per watched column: the column it is predicted from
+
+    def held(self) -> set[str]:
+        """Watched columns judged this month whose relation with their partner held, as did
+        the partner's own: whatever moved them moved both alike."""
+        return {c for c, shift in self.shifts.items() if shift <= self.upper
+                and self.shifts.get(self.partners[c], np.inf) <= self.upper}
 
 
 class RelationMonitor:
@@ -82,5 +89,6 @@ class RelationMonitor:
             residual = inside[:, i] - (slope * inside[:, j] + intercept)
             shifts[column] = float(abs(residual.mean()) / spread)
         broken = sorted((c for c, s in shifts.items() if s > self.upper), key=lambda c: -shifts[c])
+        partners = {c: self.columns[j] for c, (_, j, *_rest) in self.fits.items()}
         return RelationResult(max(shifts.values(), default=0.0), self.upper, bool(broken),
-                              broken, shifts)
+                              broken, shifts, partners)

@@ -14,7 +14,10 @@ WARN = "WARN"
 RULES: dict[str, tuple[str, str]] = {
     "missing_values": (ERROR, "share of missing values above the limit"),
     "schema": (ERROR, "column missing, entirely empty or of another type than in the reference"),
-    "constant_columns": (WARN, "a column with a single value that varies in the reference"),
+    "stuck_values": (ERROR, "a measurement (a float column) with a single value all month "
+                     "that varies in the reference: a stuck sensor"),
+    "constant_columns": (WARN, "a code or count with a single value that varies in the "
+                         "reference (a month can have one season, or no holiday)"),
     "value_ranges": (WARN, "values outside the reference's minimum and maximum"),
 }
 
@@ -188,9 +191,13 @@ def apply_rules(
             ))
             continue
         if cur["unique"] == 1 and ref["unique"] > 1:
-            only = f" {cur['min']:g}" if cur["dtype"] in ("int", "float") else " the same"
-            findings.append(Finding("constant_columns", column, f"{column}: every value is"
-                                    f"{only}"))
+            if cur["dtype"] == "float":
+                findings.append(Finding("stuck_values", column, f"{column}: every value is "
+                                        f"{cur['min']:g} (a stuck sensor?)"))
+            else:
+                only = f" {cur['min']:g}" if cur["dtype"] == "int" else " the same"
+                findings.append(Finding("constant_columns", column, f"{column}: every value is"
+                                        f"{only}"))
         outside = cur.get("outside_share", np.nan)
         if not pd.isna(outside) and outside > max_out_of_range_share:
             findings.append(Finding(
