@@ -286,6 +286,9 @@ def history_rows(instance, registry) -> list[dict]:
         table = report.get("columns")
         columns = [f"{r.data['column']} {r.data['score']:.3g}/{r.data['threshold']:.3g}"
                    for r in table.records if r.data["drifted"]] if table else []
+        if report.get("relations/drift"):
+            columns.append(f"relation {report.get('relations/columns')} "
+                           f"{report['relations/error']:.3g}/{report['relations/threshold']:.3g}")
         broken = checks and not checks.get("passed", True)
         if broken:
             alerts = "quality alert; drift and model alerts suppressed"

@@ -32,16 +32,19 @@ def _report(event) -> Report:
     metadata = {k: v.value for k, v in event.metadata.items()}
     table = metadata.get("columns")
     drifted = [r.data for r in table.records if r.data.get("drifted")] if table else []
+    columns = [d["column"] for d in drifted] if table else \
+        [c for c in str(metadata.get("drifted_columns", "")).split(", ") if c]
+    relation = [f"relation between {metadata.get('relations/columns')} broken"] \
+        if metadata.get("relations/drift") else []
+    scores = ", ".join(f"{d['column']} ({d['method']} {d['score']:.4g}, threshold "
+                       f"{d['threshold']:g})" for d in drifted)
+    details = [f"columns {scores}"] if drifted else []
     return Report(
         month=(event.partition or "")[:7],
         share=float(metadata.get("drift_share", 0.0)),
         threshold=float(metadata.get("drift_share_threshold", 0.5)),
-        columns=[d["column"] for d in drifted] if table else
-        [c for c in str(metadata.get("drifted_columns", "")).split(", ") if c],
-        details=", ".join([f"{d['column']} ({d['method']} {d['score']:.4g}, threshold "
-                           f"{d['threshold']:g})" for d in drifted] + (
-            [f"relation between {metadata.get('relations/columns')} broken"]
-            if metadata.get("relations/drift") else [])),
+        columns=columns + relation,
+        details="; ".join(details + relation),
         report=str(metadata.get("report", "")),
         drift=bool(metadata["drift_detected"]) if "drift_detected" in metadata else None,
     )
@@ -112,7 +115,7 @@ def drift_sensor(context: SensorEvaluationContext, settings: DriftSettings, noti
     decision = evaluate(
         state, reports, last, settings.drift_share,
         dt.timedelta(hours=settings.retrain_cooldown_hours), dt.datetime.now(dt.UTC),
-        persistence=(k, n),
+        persistence=(k, n), new_causes=settings.thresholds == "calibrated",
     )
     cursor = decision.state.dumps()
     if decision.fired and not decision.retrain_months:

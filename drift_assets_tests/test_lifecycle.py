@@ -145,6 +145,27 @@ def test_drift_retrain_refusal_degradation_and_rollback(resources, instance, cap
         del os.environ["DRIFT_DATA_DIR"]
 
 
+def test_a_new_cause_during_an_episode_is_alerted_and_the_same_cause_is_not():
+    """Wind in another unit in August, clear days recoded as rain in September, a broken
+    relation in November after a month that failed its quality checks (no drift report): three
+    causes in one run of drifting months, three alerts; a fourth month of the same causes is
+    quiet."""
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    reports = [Report("2012-07", 0.0, 0.5, [], drift=False),
+               Report("2012-08", 0.2, 0.5, ["windspeed"], drift=True),
+               Report("2012-09", 0.2, 0.5, ["weathersit"], drift=True),
+               Report("2012-11", 0.0, 0.5, ["relation between temp, atemp broken"], drift=True),
+               Report("2012-12", 0.2, 0.5, ["windspeed"], drift=True)]
+    episode = evaluate(TriggerState(), reports, 5, 0.5, dt.timedelta(0), now)
+    assert [r.month for r in episode.fired] == ["2012-08"]  # Evidently's thresholds: one
+    decision = evaluate(TriggerState(), reports, 5, 0.5, dt.timedelta(0), now, new_causes=True)
+    assert [r.month for r in decision.fired] == ["2012-08", "2012-09", "2012-11"]
+    assert decision.summary()[1] == "2012-09: share 0.20; columns weathersit"
+    again = evaluate(decision.state, reports[1:3], 7, 0.5, dt.timedelta(0), now,
+                     new_causes=True)
+    assert again.fired == [] and again.retrain_months == []  # re-materialized, same verdicts
+
+
 def test_persistence_needs_k_of_the_last_n_months():
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     reports = [Report("2011-02", 0.6, 0.5, ["temp"]), Report("2011-03", 0.2, 0.5, []),

@@ -189,18 +189,24 @@ def build_drift_assets(settings: DriftSettings) -> list[AssetsDefinition]:
         column the test Evidently's DataDriftPreset would choose (K-S, chi-squared or Z for small
         references, normed Wasserstein or Jensen-Shannon for large ones), or with calibrated
         thresholds the effect size against its learned threshold; dataset drift when the
-        drifted share reaches the threshold; PSI and the K-S statistic per numeric feature; and
-        Evidently's HTML report of the month. With a Dask scheduler the tests run on the
-        cluster over every row; the relations and the HTML report use a sample of a large
-        month."""
+        drifted share reaches the threshold (calibrated, against the declared window: one
+        drifted column or a broken relation between columns); PSI and the K-S statistic per
+        numeric feature; and Evidently's HTML report of the month. With a Dask scheduler the
+        tests run on the cluster over every row; the relations and the HTML report use a
+        sample of a large month."""
         month = month_label(context.partition_key)
         stored, window = ProfileStore(warehouse.engine).for_month(month)
         months, _, _ = reference_window(context, warehouse, choice, month)
         calibrated = settings.thresholds == "calibrated"
+        # Against its declared window one calibrated column is an alert; against the fixed
+        # stand-in of a window without data (a first seasonal year) the share decides, as the
+        # stand-in is another season.
+        declared = months is not None or choice.kind == "fixed"
         options = dict(
             calibrated_thresholds=stored["thresholds"] if calibrated else None,
             history=_clean_history(context, month) if calibrated else None,
             quantile=settings.calibration_quantile, fdr=settings.fdr,
+            any_column=calibrated and declared,
         )
         if not cluster.enabled:
             reference, current = warehouse.read_window(months), warehouse.read_month(month)

@@ -297,11 +297,13 @@ def decide(
     history: dict[str, list[float]] | None = None,
     quantile: float = 0.999,
     fdr: float | None = None,
+    any_column: bool = False,
 ) -> Verdict:
     """Evidently's per-column verdicts in ``result`` by default; with ``calibrated_thresholds``
     the effect sizes against them, twins that moved together cleared, and a broken relation
-    between columns counted as drift; else, with ``fdr``, Benjamini-Hochberg across the
-    month's p-value tests."""
+    between columns counted as drift, as is, with ``any_column``, a single drifted column
+    (each is already held to the calibration quantile; a share rule would hide one broken
+    sensor); else, with ``fdr``, Benjamini-Hochberg across the month's p-value tests."""
     numeric = [c.column for c in result.columns if c.column_type == "num"]
     relations = None
     if len(numeric) >= 2 and len(reference.dropna(subset=numeric)) > len(numeric) + 1:
@@ -313,6 +315,6 @@ def decide(
             result = _clear_twins(result, relations)
     elif fdr:
         result = fdr_verdicts(result, fdr)
-    drift = result.dataset_drift or bool(
-        calibrated_thresholds is not None and relations is not None and relations.drifted)
+    drift = result.dataset_drift or bool(calibrated_thresholds is not None and (
+        (relations is not None and relations.drifted) or (any_column and result.drifted_count)))
     return Verdict(result, effects, relations, drift)

@@ -4,6 +4,10 @@ Pure state in, state out, so the sensor is thin and every rule is testable witho
 - hysteresis: in month order, a month fires when it drifts (its drift share reaches the threshold,
   or the report's verdict says so) while the trigger is armed; the trigger re-arms when a month
   no longer drifts;
+- with ``new_causes`` (calibrated thresholds, where every drifted column is itself unusual),
+  a month that drifts during an episode with a column (or a broken relation) that none of the
+  episode's earlier months had fires too; with Evidently's thresholds against one reference,
+  columns come and go with the seasons within an episode, and that would be a flood;
 - a month that fired is not alerted again when it is re-materialized with the same verdict;
 - cooldown: at most one retrain per cooldown; drift found during it is alerted at once and its
   retrain waits (the months are kept as pending) until the cooldown has passed;
@@ -47,7 +51,7 @@ class Report:
     month: str
     share: float
     threshold: float
-    columns: list[str]  # drifted columns
+    columns: list[str]  # the causes: drifted columns, and "relation between …" when broken
     drift: bool | None = None  # the report's verdict; None: share >= threshold
     details: str = ""  # "temp (ks 0.0001 < 0.05), …" for messages
     report: str = ""
@@ -62,8 +66,11 @@ class Decision:
     changes: str = ""  # what changed since the previous alert
 
     def summary(self) -> list[str]:
-        return [f"{r.month}: share {r.share:.2f} >= {r.threshold:.2f}; "
-                f"columns {r.details or ', '.join(r.columns)}" for r in self.fired]
+        # Calibrated thresholds alert on one drifted column or a broken relation, below the
+        # share: then the share is given without the comparison that did not decide.
+        return [f"{r.month}: share {r.share:.2f}"
+                f"{f' >= {r.threshold:.2f}' if r.share >= r.threshold else ''}; "
+                f"{r.details or 'columns ' + ', '.join(r.columns)}" for r in self.fired]
 
 
 def _changes(previous: dict, report: Report) -> str:
@@ -80,6 +87,21 @@ def _changes(previous: dict, report: Report) -> str:
     return "; ".join(parts)
 
 
+def _new_causes(drifting: dict[str, float], causes: dict[str, list[str]]) -> list[str]:
+    """Months that drift during an episode (consecutive drifting months) with a cause that none
+    of the episode's earlier months had."""
+    fired, seen = [], None
+    for month in sorted(drifting):
+        if drifting[month] < 0.5:
+            seen = None
+            continue
+        now = set(causes.get(month, []))
+        if seen is not None and now - seen:
+            fired.append(month)
+        seen = now if seen is None else seen | now
+    return fired
+
+
 def evaluate(
     state: TriggerState,
     reports: list[Report],
@@ -88,6 +110,7 @@ def evaluate(
     cooldown: dt.timedelta,
     now: dt.datetime,
     persistence: tuple[int, int] = (1, 1),
+    new_causes: bool = False,
 ) -> Decision:
     """Fold the new reports into the state and decide this tick's alert and retrain.
 
@@ -105,6 +128,8 @@ def evaluate(
     k, n = persistence
     effective = {m: 1.0 if persistent(state.drifts, m, k, n) else 0.0 for m in state.drifts}
     fired_months = crossings(effective, 0.5)
+    if new_causes:
+        fired_months = sorted(set(fired_months) | set(_new_causes(effective, state.columns)))
     new = [m for m in fired_months if m not in state.alerted and m in by_month]
     state.alerted = fired_months
     decision = Decision(state=state, fired=[by_month[m] for m in new])
