@@ -70,6 +70,7 @@ class RelationMonitor:
             self.fits[column] = (i, j, float(slope), float(intercept),
                                  max(float(residual.std()), 1e-9))
             self.ranges[column] = (float(z[:, j].min()), float(z[:, j].max()))
+        self.partners = {c: columns[j] for c, (_, j, *_rest) in self.fits.items()}
 
     def _scale(self, frame: pd.DataFrame) -> np.ndarray:
         return ((frame[self.columns].astype(float) - self.mean) / self.std).to_numpy()
@@ -89,6 +90,5 @@ class RelationMonitor:
             residual = inside[:, i] - (slope * inside[:, j] + intercept)
             shifts[column] = float(abs(residual.mean()) / spread)
         broken = sorted((c for c, s in shifts.items() if s > self.upper), key=lambda c: -shifts[c])
-        partners = {c: self.columns[j] for c, (_, j, *_rest) in self.fits.items()}
         return RelationResult(max(shifts.values(), default=0.0), self.upper, bool(broken),
-                              broken, shifts, partners)
+                              broken, shifts, self.partners)

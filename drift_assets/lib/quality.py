@@ -149,17 +149,13 @@ def reference_bounds(reference_profile: pd.DataFrame) -> dict[str, tuple[float, 
     return {r.column: (r.min, r.max) for r in numeric.itertuples()}
 
 
-def assess(
-    current: pd.DataFrame,
-    reference: pd.DataFrame,
-    columns: list[str],
-    max_missing_share: float = 0.1,
-    max_out_of_range_share: float = 0.0,
-) -> QualityReport:
-    """Profile every column of ``current`` and apply the rules to ``columns``."""
+def assess(current: pd.DataFrame, reference: pd.DataFrame, columns: list[str], **limits
+           ) -> QualityReport:
+    """Profile every column of ``current`` and apply the rules to ``columns`` (``limits``:
+    those of :func:`apply_rules`)."""
     ref_profile = profile(reference)
     return apply_rules(profile(current, reference_bounds(ref_profile)), ref_profile, columns,
-                       max_missing_share, max_out_of_range_share)
+                       **limits)
 
 
 def apply_rules(
