@@ -27,11 +27,13 @@ import pandas as pd
 
 from drift_assets.engine import build_profile
 from drift_assets.lib import quality
-from drift_assets.lib.alerting import alike, calibrate, effect_size, judge
-from drift_assets.lib.generator import generate_month, months_between
-from drift_assets.lib.multivariate import RelationMonitor
-from drift_assets.lib.reference import ReferenceChoice, shift
-from drift_assets.lib.schema import DEFAULT_DRIFT_FEATURES, month_label
+from drift_assets.engine.calibration import calibrate, effect_size
+from drift_assets.engine.verdict import alike, judge
+from drift_assets.lib.generator import generate_month
+from drift_assets.lib.months import month_label, months_between, shift
+from drift_assets.engine.relations import RelationMonitor
+from drift_assets.lib.reference import ReferenceChoice
+from drift_assets.lib.schema import DEFAULT_DRIFT_FEATURES
 from drift_assets.lib.source import conform, read_table, select_month
 
 FEATURES = list(DEFAULT_DRIFT_FEATURES)
@@ -162,7 +164,7 @@ def run_mode(bench: Bench, data, reference: str, thresholds: str, fdr: float | N
         if any(flags[(month, c)] for c in FEATURES):
             alerted.add(month)
         clean = {c.column for c in verdict.result.columns
-                 if alike(c.drifted, c.method) and not flags[(month, c.column)]}
+                 if alike(c.drifted, c.moved_with) and not flags[(month, c.column)]}
         for key, effect in verdict.effects.items():  # keys: columns, and column=category
             if key.split("=")[0] in clean:
                 history.setdefault(key, []).append(effect)

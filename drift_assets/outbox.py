@@ -12,7 +12,7 @@ import logging
 
 from dagster import DagsterInstance
 
-from drift_assets.lib.alerts import Alert
+from drift_assets.lib.messages import Alert
 
 KEY = "drift_assets/outbox"
 
@@ -36,7 +36,7 @@ def send_or_keep(instance: DagsterInstance, notifier, alert: Alert,
 
 
 def waiting(instance: DagsterInstance) -> list[Alert]:
-    return [Alert(**{**a, "facts": [tuple(f) for f in a["facts"]]}) for a in _load(instance)]
+    return [Alert.from_dict(a) for a in _load(instance)]
 
 
 def flush(instance: DagsterInstance, notifier, log: logging.Logger | None = None) -> int:

@@ -6,90 +6,71 @@ import datetime as dt
 import json
 
 from dagster import (
-    AssetKey,
     DefaultSensorStatus,
     RunRequest,
+    RunsFilter,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
     sensor,
 )
 
-from drift_assets.history import materializations
 from drift_assets.jobs import monthly_drift_job, training_job
-from drift_assets.lib.alerts import Alert
+from drift_assets.lib.cursor import SensorCursor
+from drift_assets.lib.history import DriftRecord, MonthHistory, QualityRecord
+from drift_assets.lib.messages import Alert
 from drift_assets.lib.source import month_location
-from drift_assets.lib.trigger import Report, TriggerState, evaluate, quality_failures
+from drift_assets.lib.trigger import Decision, Report, TriggerState, evaluate, quality_failures
 from drift_assets.outbox import flush, send_or_keep
 from drift_assets.partitions import monthly_partitions
-from drift_assets.resources import DataSource, DriftSettings, FileSource, Notifier, S3Arrivals
+from drift_assets.resources import (
+    DataSource,
+    DriftSettings,
+    FileSource,
+    Notifier,
+    S3Arrivals,
+    Warehouse,
+)
 
-DRIFT_REPORT = AssetKey("drift_report")
-QUALITY_REPORT = AssetKey("data_quality_report")
-
-
-def _report(event) -> Report:
-    metadata = {k: v.value for k, v in event.metadata.items()}
-    table = metadata.get("columns")
-    drifted = [r.data for r in table.records if r.data.get("drifted")] if table else []
-    columns = [d["column"] for d in drifted] if table else \
-        [c for c in str(metadata.get("drifted_columns", "")).split(", ") if c]
-    relation = [f"relation between {metadata.get('relations/columns')} broken"] \
-        if metadata.get("relations/drift") else []
-    scores = ", ".join(f"{d['column']} ({d['method']} {d['score']:.4g}, threshold "
-                       f"{d['threshold']:g})" for d in drifted)
-    details = [f"columns {scores}"] if drifted else []
-    return Report(
-        month=(event.partition or "")[:7],
-        share=float(metadata.get("drift_share", 0.0)),
-        threshold=float(metadata.get("drift_share_threshold", 0.5)),
-        columns=columns + relation,
-        details="; ".join(details + relation),
-        report=str(metadata.get("report", "")),
-        drift=bool(metadata["drift_detected"]) if "drift_detected" in metadata else None,
-    )
+RUN_KEY_TAG = "dagster/run_key"
 
 
-def new_reports(after: int | None, context: SensorEvaluationContext
-                ) -> tuple[list[Report], int | None]:
-    """The newest materialization per month since ``after``, and the last storage id seen."""
-    latest: dict[str, Report] = {}
-    last = after
-    for record in materializations(context.instance, DRIFT_REPORT, after):
-        report = _report(record.asset_materialization)
-        latest[report.month] = report
-        last = record.storage_id
-    return sorted(latest.values(), key=lambda r: r.month), last
+def _report(record: DriftRecord) -> Report:
+    return Report(month=record.month, share=record.share, threshold=record.share_threshold,
+                  columns=record.causes, drift=record.drift, record=record.id,
+                  report=record.report)
 
 
-def new_quality(after: int | None, context: SensorEvaluationContext
-                ) -> tuple[list[tuple[str, bool, str]], int | None]:
-    """(month, passed, findings) of the quality reports since ``after``, newest per month.
-
-    The checks' verdicts travel in the report's metadata too: a failed check does not fail the
-    run, so the sensor reads the results itself."""
-    latest, last = {}, after
-    for record in materializations(context.instance, QUALITY_REPORT, after):
-        event = record.asset_materialization
-        metadata = {k: v.value for k, v in event.metadata.items()}
-        latest[event.partition[:7]] = (event.partition[:7], bool(metadata.get("passed", True)),
-                                       str(metadata.get("errors", "")))
-        last = record.storage_id
-    return list(latest.values()), last
+def _newest(records: dict) -> int | None:
+    return max((r.id for r in records.values()), default=None)
 
 
-def quality_alert(failures: list[tuple[str, str]]) -> Alert:
+def quality_alert(failures: list[QualityRecord]) -> Alert:
     """One message for every month whose data broke, naming each cause; the checks that the
     failure blocked are listed instead of alerting on their own."""
-    months = ", ".join(m for m, _ in failures)
+    months = ", ".join(r.month for r in failures)
     return Alert(
-        title=f"Data quality failure in {months}: {failures[0][1]}",
-        facts=[(month, cause) for month, cause in failures],
+        title=f"Data quality failure in {months}: {failures[0].describe_errors()}",
+        facts=[(r.month, r.describe_errors()) for r in failures],
         action=f"suppressed for {months}: the drift alert and the model performance alert "
                "(drift_report and model_performance did not run behind the blocking checks); "
                "fix the source and re-materialize the month",
         kind="quality",
     )
+
+
+def _retrain_request(decision: Decision) -> dict:
+    months = decision.retrain_months
+    return {"run_key": f"retrain:{decision.state.after}:{','.join(months)}", "months": months,
+            "records": decision.records, "changes": decision.changes}
+
+
+def run_request(request: dict) -> RunRequest:
+    config = {"reason": "drift", "drift_months": request["months"],
+              "drift_records": request["records"], "changes": request["changes"]}
+    return RunRequest(run_key=request["run_key"],
+                      run_config={"ops": {"trained_model": {"config": config}}},
+                      tags={"drift_assets/drift_months": ",".join(request["months"])})
 
 
 @sensor(
@@ -98,50 +79,54 @@ def quality_alert(failures: list[tuple[str, str]]) -> Alert:
     default_status=DefaultSensorStatus.RUNNING,
     description="Alerts and retrains the model when new drift reports cross the drift threshold.",
 )
-def drift_sensor(context: SensorEvaluationContext, settings: DriftSettings, notifier: Notifier):
-    """Each drift_report and data_quality_report materialization is read once (the cursor holds
-    their storage ids). Months whose data broke make one quality alert per tick naming the cause.
-    Months whose drift share crosses the threshold (with hysteresis: not again while it stays
-    above) make one retrain request per tick, whose run sends one notification for all of them.
-    During the retrain cooldown the drift alert is sent at once and the retrain waits."""
+def drift_sensor(context: SensorEvaluationContext, settings: DriftSettings, notifier: Notifier,
+                 warehouse: Warehouse):
+    """Each month's drift and quality record (``lib.history``) is handled once, whichever
+    process evaluates this sensor: the state lives in the warehouse (``lib.cursor``), not in a
+    cursor of the daemon's own. Months whose data broke make one quality alert naming the
+    cause. Months that cross the drift threshold (with hysteresis: not again while they stay
+    above) make one retrain request per evaluation, whose run sends one notification for all of
+    them. During the retrain cooldown the drift alert is sent at once and the retrain waits."""
     flush(context.instance, notifier, context.log)  # alerts a failing channel kept waiting
-    state = TriggerState.loads(context.cursor)
-    results, quality_last = new_quality(state.quality_after, context)
-    state, broken = quality_failures(state, results, quality_last)
-    if broken:
-        send_or_keep(context.instance, notifier, quality_alert(broken), context.log)
-    reports, last = new_reports(state.after, context)
+    cursor = SensorCursor(warehouse.engine, "drift_sensor")
+    saved, version = cursor.load()
+    state = TriggerState.loads(saved)
+    history = MonthHistory(warehouse.engine)
+    quality = history.quality_records(after=state.quality_after)
+    state, broken = quality_failures(
+        state, [(m, r.passed, r.describe_errors()) for m, r in quality.items()],
+        _newest(quality))
+    drift = history.drift_records(after=state.after)
     k, n = (int(part) for part in settings.persistence.split("/"))
     decision = evaluate(
-        state, reports, last, settings.drift_share,
+        state, [_report(r) for r in drift.values()], _newest(drift), settings.drift_share,
         dt.timedelta(hours=settings.retrain_cooldown_hours), dt.datetime.now(dt.UTC),
         persistence=(k, n), new_causes=settings.thresholds == "calibrated",
     )
-    cursor = decision.state.dumps()
+    state = decision.state
+    # A request leaves the state once its run exists: the daemon or another process started it.
+    state.requests = [r for r in state.requests if not context.instance.get_run_records(
+        RunsFilter(tags={RUN_KEY_TAG: r["run_key"]}), limit=1)]
+    if decision.retrain_months:
+        state.requests.append(_retrain_request(decision))
+    if not cursor.save(state.dumps(), version):
+        return SkipReason("another evaluation of drift_sensor handled these records at the "
+                          "same time; the next one starts from its state")
+    if broken:
+        send_or_keep(context.instance, notifier,
+                     quality_alert([quality[month] for month, _ in broken]), context.log)
     if decision.fired and not decision.retrain_months:
         send_or_keep(
             context.instance, notifier,
             Alert(title=f"Data drift in {', '.join(r.month for r in decision.fired)}",
-                  facts=[("drift", line) for line in decision.summary()]
-                  + [("changes", decision.changes)],
-                  action=decision.skip, link=decision.fired[-1].report),
+                  drift=[drift[r.month].fact() for r in decision.fired],
+                  facts=[("changes", decision.changes)], action=decision.skip,
+                  link=decision.fired[-1].report),
             context.log,
         )
-    if not decision.retrain_months:
-        return SensorResult(skip_reason=decision.skip, cursor=cursor)
-    config = {
-        "reason": "drift",
-        "drift_months": decision.retrain_months,
-        "drift_summary": decision.summary() + ([f"changes {decision.changes}"]
-                                               if decision.changes else []),
-        "report": decision.fired[-1].report if decision.fired else "",
-    }
-    request = RunRequest(
-        run_key=f"retrain:{decision.state.after}:{','.join(decision.retrain_months)}",
-        run_config={"ops": {"trained_model": {"config": config}}},
-        tags={"drift_assets/drift_months": ",".join(decision.retrain_months)},
-    )
-    return SensorResult(run_requests=[request], cursor=cursor)
+    if not state.requests:
+        return SkipReason(decision.skip)
+    return SensorResult(run_requests=[run_request(r) for r in state.requests])
 
 
 # --- S3 arrivals: an uploaded month is checked at once, instead of waiting for Monday. ---

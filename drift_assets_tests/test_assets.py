@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, materialize
 
-from drift_assets.assets import (
+from drift_assets.lib.schema import DEFAULT_DRIFT_FEATURES
+from drift_assets_tests.graph import (
     ALL_ASSETS,
     current_data,
     data_quality_report,
@@ -16,7 +17,6 @@ from drift_assets.assets import (
     reference_table,
     trained_model,
 )
-from drift_assets.lib.schema import DEFAULT_DRIFT_FEATURES
 
 MONTHLY = [reference_table, current_data, data_quality_report, reference_profile, drift_report]
 

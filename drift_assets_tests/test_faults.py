@@ -10,12 +10,12 @@ import pytest
 import sqlalchemy as sa
 from dagster import materialize
 
-from drift_assets.assets import ALL_ASSETS, current_data, reference_table, trained_model
 from drift_assets.lib.generator import generate_month
 from drift_assets.lib.registry import ModelRegistry
 from drift_assets.lib.source import conform
 from drift_assets.resources import Warehouse, build_resources
 from drift_assets.resources import warehouse as warehouse_module
+from drift_assets_tests.graph import ALL_ASSETS, current_data, reference_table, trained_model
 
 
 @pytest.mark.postgres

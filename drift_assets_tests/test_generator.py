@@ -1,6 +1,7 @@
 import pandas as pd
 
-from drift_assets.lib.generator import generate, generate_month, months_between
+from drift_assets.lib.generator import generate, generate_month
+from drift_assets.lib.months import months_between
 from drift_assets.lib.schema import COLUMNS
 
 

@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 from dagster import build_sensor_context, materialize
 
-from drift_assets.assets import (
+from drift_assets.cli import main
+from drift_assets.lib.lifecycle import crossings, error_threshold, promotion_gate
+from drift_assets.lib.registry import ModelRegistry
+from drift_assets.lib.trigger import Report, TriggerState, evaluate
+from drift_assets.sensors import drift_sensor
+from drift_assets_tests.graph import (
     ALL_ASSETS,
     current_data,
     data_quality_report,
@@ -20,11 +25,6 @@ from drift_assets.assets import (
     reference_table,
     trained_model,
 )
-from drift_assets.cli import main
-from drift_assets.lib.lifecycle import crossings, error_threshold, promotion_gate
-from drift_assets.lib.registry import ModelRegistry
-from drift_assets.lib.trigger import Report, TriggerState, evaluate
-from drift_assets.sensors import drift_sensor
 
 BAD = {"alphas": [1e7]}  # a model regularised into predicting the mean: deliberately worse
 

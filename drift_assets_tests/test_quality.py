@@ -61,7 +61,7 @@ def test_relations_between_columns():
     same month a year later, with its own weather, does not; humidity and wind, which the other
     columns do not determine, are not watched; a month outside the reference's range is not
     judged."""
-    from drift_assets.lib.multivariate import RelationMonitor
+    from drift_assets.engine.relations import RelationMonitor
 
     columns = ["temp", "atemp", "hum", "windspeed"]
     monitor = RelationMonitor(_month("2011-07", 1), columns)
@@ -84,7 +84,7 @@ def test_relations_between_columns():
 
 
 def test_cohens_h_weighs_a_rare_category_that_becomes_common():
-    from drift_assets.lib.alerting import cohens_h
+    from drift_assets.engine.calibration import cohens_h
 
     before = pd.Series({1: 20, 2: 10, 3: 1})
     # Half a row of prior per category: alike shares of different sizes are near, not equal,

@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 from dagster import build_sensor_context, materialize
 
-from drift_assets.assets import ALL_ASSETS, current_data, reference_table, trained_model
 from drift_assets.lib.generator import generate_month
 from drift_assets.resources import FileSource, build_resources
 from drift_assets.sensors import drift_sensor
+from drift_assets_tests.graph import ALL_ASSETS, current_data, reference_table, trained_model
 
 PG_PASSWORD = "pg-SECRET-7f3a91"
 SLACK_TOKEN = "xoxb-SECRET-5c2e88"

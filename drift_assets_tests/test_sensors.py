@@ -171,9 +171,9 @@ def test_a_broken_month_raises_one_alert_naming_its_cause(resources, instance, t
     the sensor sends one message naming the cause and what it suppressed."""
     from dagster import materialize
 
-    from drift_assets.assets import ALL_ASSETS, reference_table
     from drift_assets.lib.generator import generate_month
     from drift_assets.resources import FileSource
+    from drift_assets_tests.graph import ALL_ASSETS, reference_table
 
     materialize([reference_table], resources=resources, instance=instance)
     broken = generate_month("2011-05")

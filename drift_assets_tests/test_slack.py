@@ -7,7 +7,7 @@ from dagster import build_resources as open_resources
 from dagster import materialize
 
 from drift_assets.assets import reference_table, trained_model
-from drift_assets.lib.alerts import Alert
+from drift_assets.lib.messages import Alert
 from drift_assets.resources import LogNotifier, SlackNotifier, build_resources
 from drift_assets.resources.notifier import NotificationError, slack_blocks
 
@@ -137,10 +137,10 @@ def test_a_failed_alert_is_retried_at_the_next_tick_and_sent_once(env, instance,
     waits in the outbox, the next sensor tick sends it, and the tick after does not again."""
     from dagster import build_sensor_context, materialize
 
-    from drift_assets.assets import ALL_ASSETS, current_data, reference_table, trained_model
     from drift_assets.outbox import waiting
     from drift_assets.resources import build_resources
     from drift_assets.sensors import drift_sensor
+    from drift_assets_tests.graph import ALL_ASSETS, current_data, reference_table, trained_model
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
     resources = build_resources({**env, "SLACK_BOT_TOKEN": "xoxb-test-token",

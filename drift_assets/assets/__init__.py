@@ -14,7 +14,3 @@ def build_assets(settings: DriftSettings) -> list[AssetsDefinition]:
     return [reference_table, current_data, data_quality_report,
             *build_drift_assets(settings), trained_model, model_performance]
 
-
-# With the default settings, for tests and tools that need the graph without an environment.
-ALL_ASSETS = build_assets(DriftSettings(reports_dir="reports"))
-reference_profile, drift_report = ALL_ASSETS[3:5]

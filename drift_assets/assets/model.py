@@ -17,11 +17,13 @@ from dagster import (
 from drift_assets.assets.ingest import current_data, reference_table
 from drift_assets.assets.quality import data_quality_report
 from drift_assets.lib import charts
-from drift_assets.lib.alerts import Alert
 from drift_assets.lib.estimation import MonitoredModel, fit_error_model
+from drift_assets.lib.history import MonthHistory
 from drift_assets.lib.lifecycle import error_threshold, promotion_gate
+from drift_assets.lib.messages import Alert
+from drift_assets.lib.months import month_label
 from drift_assets.lib.registry import CANDIDATE, ModelRecord, ModelRegistry
-from drift_assets.lib.schema import DATE_COLUMN, month_label
+from drift_assets.lib.schema import DATE_COLUMN
 from drift_assets.lib.training import ALPHAS, evaluate, labelled, train
 from drift_assets.outbox import send_or_keep
 from drift_assets.partitions import monthly_partitions
@@ -35,8 +37,8 @@ class TrainingConfig(Config):
 
     reason: str = "manual"
     drift_months: list[str] = []
-    drift_summary: list[str] = []  # one line per drifted month, for the notification
-    report: str = ""
+    drift_records: list[int] = []  # the drift history records that fired, for the notification
+    changes: str = ""  # what changed since the previous drift alert
     alphas: list[float] = list(ALPHAS)  # the grid searched; narrower only for experiments
 
 
@@ -114,10 +116,13 @@ def trained_model(
         title = f"Data drift in {', '.join(config.drift_months)}: model retrained"
     else:
         title = f"Model {MODEL_NAME} v{stored.version} trained ({config.reason})"
+    history = MonthHistory(warehouse.engine)
+    records = [history.drift_record(i) for i in config.drift_records]
     send_or_keep(
         context.instance, notifier,
-        Alert(title=title, facts=[("drift", line) for line in config.drift_summary],
-              action=action, link=config.report, kind="model"),
+        Alert(title=title, drift=[r.fact() for r in records],
+              facts=[("changes", config.changes)] if config.changes else [],
+              action=action, link=records[-1].report if records else "", kind="model"),
         context.log,
     )
     return MaterializeResult(

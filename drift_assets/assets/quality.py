@@ -13,7 +13,8 @@ from dagster import (
 
 from drift_assets.assets.ingest import current_data, reference_table
 from drift_assets.lib import quality
-from drift_assets.lib.schema import month_label
+from drift_assets.lib.history import MonthHistory, QualityFinding, QualityRecord
+from drift_assets.lib.months import month_label
 from drift_assets.partitions import monthly_partitions
 from drift_assets.resources import DaskCluster, DriftSettings, Warehouse
 
@@ -57,8 +58,9 @@ def data_quality_report(
     """Per column of the month: rows, type, missing count and share, distinct values, mean, std,
     min, max and the share outside the reference's range; and the rules (missing share,
     stuck sensors, constant codes, schema and type changes, values outside the reference range)
-    on the monitored features, as asset checks. With a Dask scheduler the profiles are Dask's
-    reductions on the workers, which read the warehouse themselves."""
+    on the monitored features, as asset checks; the verdict is appended to the warehouse table
+    quality_history, which the sensor and `drift-assets history` read. With a Dask scheduler
+    the profiles are Dask's reductions on the workers, which read the warehouse themselves."""
     limits = dict(max_missing_share=settings.max_missing_share,
                   max_out_of_range_share=settings.max_out_of_range_share)
     if not cluster.enabled:
@@ -73,6 +75,10 @@ def data_quality_report(
             cur_profile = quality.profile_on_cluster(month, client,
                                                      quality.reference_bounds(ref_profile))
         report = quality.apply_rules(cur_profile, ref_profile, settings.features, **limits)
+    MonthHistory(warehouse.engine).record_quality(QualityRecord(
+        month=month_label(context.partition_key), passed=report.passed, run_id=context.run.run_id,
+        findings=[QualityFinding(f.rule, f.column, f.severity, f.message)
+                  for f in report.findings]))
     table = report.profile.round(4).to_markdown(index=False)
     return MaterializeResult(
         metadata={

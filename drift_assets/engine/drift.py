@@ -99,6 +99,10 @@ class ColumnDrift:
     ks_statistic: float | None
     reference_missing_share: float
     current_missing_share: float
+    # Set by the calibrated verdict: the category whose share decided a categorical column, and
+    # the twin a column moved with (a drift so explained raises no alert).
+    category: str | None = None
+    moved_with: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.holiday import USFederalHolidayCalendar
 
-from drift_assets.lib.schema import COLUMNS, month_start, next_month
+from drift_assets.lib.months import month_start, months_between, next_month
+from drift_assets.lib.schema import COLUMNS
 
 FIRST_DAY = dt.date(2011, 1, 1)
 LAST_DAY = dt.date(2012, 12, 31)
@@ -139,16 +140,6 @@ def _split_days(
     share = rng.lognormal(0, 0.3, size) / k
     out["casual"] = rng.poisson(np.repeat(casual, k) * share).astype(np.int64)
     out["registered"] = rng.poisson(np.repeat(registered, k) * share).astype(np.int64)
-    return out
-
-
-def months_between(first: str | dt.date, last: str | dt.date) -> list[dt.date]:
-    """The first days of every month from ``first`` to ``last``, both included."""
-    day, end = month_start(first), month_start(last)
-    out = []
-    while day <= end:
-        out.append(day)
-        day = next_month(day)
     return out
 
 

@@ -1,7 +1,9 @@
 """Reference profiles kept in the warehouse, so every worker reaches them and none recomputes one.
 
 A profile is keyed by what it was built from (the window's months and the versions of their
-data); many months that compare against the same window share one stored profile.
+data); many months that compare against the same window share one stored profile. Which window
+a month is compared with is decided once, by ``reference_profile``, and recorded here with the
+month (:class:`ReferenceWindow`); ``drift_report`` reads it instead of working it out again.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import pickle
 
 import sqlalchemy as sa
 
+from drift_assets.lib.reference import ReferenceWindow
+
 METADATA = sa.MetaData()
 PROFILES = sa.Table(
     "reference_profiles",
@@ -17,12 +21,15 @@ PROFILES = sa.Table(
     sa.Column("key", sa.String(200), primary_key=True),
     sa.Column("payload", sa.LargeBinary, nullable=False),
 )
-MONTHS = sa.Table(
-    "reference_profile_months",
+WINDOWS = sa.Table(
+    "reference_windows",
     METADATA,
     sa.Column("month", sa.String(7), primary_key=True),
     sa.Column("key", sa.String(200), nullable=False),
-    sa.Column("window", sa.String(200), nullable=False),
+    sa.Column("reference", sa.String(200), nullable=False),  # the declared choice
+    sa.Column("months", sa.String(200), nullable=False),  # comma-separated; empty: fixed table
+    # the fixed months that stood in for an empty rolling or seasonal window; empty: none did
+    sa.Column("fallback", sa.String(200), nullable=False),
 )
 
 
@@ -48,19 +55,24 @@ class ProfileStore:
             conn.execute(PROFILES.delete().where(PROFILES.c.key == key))
             conn.execute(PROFILES.insert().values(key=key, payload=payload))
 
-    def assign(self, month: str, key: str, window: str) -> None:
-        """Record that ``month`` is checked against the profile ``key`` (window described)."""
+    def assign(self, month: str, key: str, window: ReferenceWindow) -> None:
+        """Record that ``month`` is checked against ``window``, whose profile is ``key``."""
         with self.engine.begin() as conn:
-            conn.execute(MONTHS.delete().where(MONTHS.c.month == month))
-            conn.execute(MONTHS.insert().values(month=month, key=key, window=window))
+            conn.execute(WINDOWS.delete().where(WINDOWS.c.month == month))
+            conn.execute(WINDOWS.insert().values(
+                month=month, key=key, reference=window.reference,
+                months=",".join(window.months or []), fallback=",".join(window.fallback)))
 
     def for_month(self, month: str):
-        """(profile, window description) assigned to ``month``."""
-        query = (sa.select(PROFILES.c.payload, MONTHS.c.window)
-                 .join(MONTHS, MONTHS.c.key == PROFILES.c.key).where(MONTHS.c.month == month))
+        """(profile, :class:`ReferenceWindow`) assigned to ``month``."""
+        query = (sa.select(PROFILES.c.payload, WINDOWS)
+                 .join(WINDOWS, WINDOWS.c.key == PROFILES.c.key).where(WINDOWS.c.month == month))
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         if row is None:
             raise KeyError(f"no reference profile for {month}: materialize reference_profile")
+        months = [m for m in row.months.split(",") if m] or None
+        window = ReferenceWindow(row.reference, months,
+                                 tuple(m for m in row.fallback.split(",") if m))
         # Only this project writes the table; its payloads are its own profiles.
-        return pickle.loads(row.payload), row.window  # noqa: S301
+        return pickle.loads(row.payload), window  # noqa: S301

@@ -12,14 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from drift_assets.lib.schema import month_label, month_start
-
-
-def shift(month: str | dt.date, months: int) -> str:
-    """'YYYY-MM' that many months after (before, if negative) ``month``."""
-    first = month_start(month)
-    index = first.year * 12 + first.month - 1 + months
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+from drift_assets.lib.months import month_label, shift
 
 
 @dataclass(frozen=True)
@@ -75,3 +68,21 @@ class ReferenceChoice:
         if self.kind == "fixed":
             return "fixed:" + ",".join(self.months)
         return f"rolling:{self.n}" if self.kind == "rolling" else "seasonal"
+
+
+@dataclass(frozen=True)
+class ReferenceWindow:
+    """What one month is compared against: the months of its window (None: the fixed reference
+    table), the declared choice, and whether the fixed table stood in for an empty window."""
+
+    reference: str  # the declared choice, as ReferenceChoice.describe() gives it
+    months: list[str] | None
+    fallback: tuple[str, ...] = ()  # the fixed months that stood in for an empty window
+
+    def describe(self) -> str:
+        """'seasonal: 2011-03', 'fixed:2011-01', or, for a stand-in, what stood in for what."""
+        if self.fallback:
+            return f"{self.reference} has no clean data yet: fixed:{','.join(self.fallback)}"
+        if self.months is None:
+            return self.reference
+        return f"{self.reference.split(':')[0]}: {', '.join(self.months)}"

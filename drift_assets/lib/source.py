@@ -16,14 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from drift_assets.lib.months import month_label, month_start, next_month
 from drift_assets.lib.schema import (
     COLUMNS,
     DATE_COLUMN,
     KEY_COLUMN,
     LABEL_COLUMNS,
-    month_label,
-    month_start,
-    next_month,
 )
 
 _PARQUET_MAGIC = b"PAR1"

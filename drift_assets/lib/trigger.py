@@ -21,13 +21,20 @@ import datetime as dt
 import json
 from dataclasses import asdict, dataclass, field
 
-from drift_assets.lib.alerting import persistent
 from drift_assets.lib.lifecycle import crossings
+
+
+def persistent(months_drifted: dict[str, bool], month: str, k: int, n: int) -> bool:
+    """Whether ``month`` drifted and at least ``k`` of the ``n`` months up to it drifted."""
+    if not months_drifted.get(month):
+        return False
+    earlier = sorted(m for m in months_drifted if m <= month)[-n:]
+    return sum(months_drifted[m] for m in earlier) >= k
 
 
 @dataclass
 class TriggerState:
-    after: int | None = None  # last drift_report storage id seen
+    after: int | None = None  # last drift record id handled (lib.history)
     shares: dict[str, float] = field(default_factory=dict)  # month -> latest drift share
     drifts: dict[str, bool] = field(default_factory=dict)  # month -> latest dataset verdict
     columns: dict[str, list[str]] = field(default_factory=dict)  # month -> drifted columns
@@ -35,8 +42,12 @@ class TriggerState:
     pending: list[str] = field(default_factory=list)  # alerted, retrain waiting for cooldown
     last_retrain: str | None = None  # ISO time of the last retrain request
     last_alert: dict = field(default_factory=dict)  # {"month", "share", "columns"}
-    quality_after: int | None = None  # last data_quality_report storage id seen
+    quality_after: int | None = None  # last quality record id handled
     quality_failing: list[str] = field(default_factory=list)  # months alerted as broken
+    # Retrains asked for and not yet started: {"run_key", "months", "records", "changes"}.
+    # Asked again at every evaluation until a run with that key exists, so a process that
+    # stops between deciding and starting the run loses nothing, and the run key doubles none.
+    requests: list[dict] = field(default_factory=list)
 
     def dumps(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -53,7 +64,7 @@ class Report:
     threshold: float
     columns: list[str]  # the causes: drifted columns, and "relation between …" when broken
     drift: bool | None = None  # the report's verdict; None: share >= threshold
-    details: str = ""  # "temp (ks 0.0001 < 0.05), …" for messages
+    record: int | None = None  # the drift record it was read from
     report: str = ""
 
 
@@ -65,12 +76,9 @@ class Decision:
     skip: str = ""  # why nothing happens, naming the values compared
     changes: str = ""  # what changed since the previous alert
 
-    def summary(self) -> list[str]:
-        # Calibrated thresholds alert on one drifted column or a broken relation, below the
-        # share: then the share is given without the comparison that did not decide.
-        return [f"{r.month}: share {r.share:.2f}"
-                f"{f' >= {r.threshold:.2f}' if r.share >= r.threshold else ''}; "
-                f"{r.details or 'columns ' + ', '.join(r.columns)}" for r in self.fired]
+    @property
+    def records(self) -> list[int]:
+        return [r.record for r in self.fired if r.record is not None]
 
 
 def _changes(previous: dict, report: Report) -> str:
@@ -140,7 +148,7 @@ def evaluate(
     waiting = sorted(set(state.pending) | set(new))
     if not waiting:
         if not reports:
-            decision.skip = f"no new drift_report materialization after storage id {state.after}"
+            decision.skip = f"no new drift record after id {state.after}"
         elif any(state.drifts[r.month] for r in reports):
             decision.skip = (f"{len(reports)} new report(s): drift stays (share threshold "
                              f"{threshold:.2f}) since the alert for {', '.join(fired_months)}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from abc import ABC, abstractmethod
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from pydantic import Field
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from drift_assets.lib.alerts import Alert
+from drift_assets.lib.messages import Alert, DriftFact
 
 log = logging.getLogger("drift_assets.notifier")
 
@@ -53,10 +52,6 @@ class NotificationError(RuntimeError):
     """A channel refused or failed to take a message."""
 
 
-# One line of the drift trigger's summary: "2011-07: share 0.80 >= 0.50; columns temp (…), …".
-_DRIFT_LINE = re.compile(r"^(?P<month>\d{4}-\d{2}): share (?P<share>[\d.]+) >= "
-                         r"(?P<threshold>[\d.]+); columns (?P<columns>.*)$")
-_OUTSIDE_PARENTHESES = re.compile(r",\s*(?![^()]*\))")
 _ICONS = {"drift": ":warning:", "model": ":arrows_counterclockwise:", "rollback": ":rewind:"}
 
 
@@ -69,29 +64,27 @@ def _section(text: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text, 3000)}}
 
 
-def _fact_blocks(label: str, value: str) -> list[dict]:
-    drift = _DRIFT_LINE.match(value)
-    if not drift:
-        return [_section(f"*{label}*: {value}")]
-    columns = [c for c in _OUTSIDE_PARENTHESES.split(drift["columns"]) if c]
+def _drift_blocks(fact: DriftFact) -> list[dict]:
+    """A drifted month: the month, its share against the threshold, each cause on a line."""
     return [
         {"type": "section", "fields": [
-            {"type": "mrkdwn", "text": f"*Month*\n{drift['month']}"},
+            {"type": "mrkdwn", "text": f"*Month*\n{fact.month}"},
             {"type": "mrkdwn",
-             "text": f"*Drift share*\n{drift['share']} (threshold {drift['threshold']})"},
+             "text": f"*Drift share*\n{fact.share:.2f} (threshold {fact.threshold:.2f})"},
         ]},
-        _section("*Drifted columns*\n" + "\n".join(f"• {c}" for c in columns)),
+        _section("*Drift causes*\n" + "\n".join(f"• {c}" for c in fact.causes)),
     ]
 
 
 def slack_blocks(alert: Alert) -> list[dict]:
-    """The alert as Block Kit blocks: title, facts (a drift line as month, share against
-    threshold and drifted columns with their scores), what was done, and where the report is."""
+    """The alert as Block Kit blocks: title, each drifted month (share against threshold, and
+    its causes with their scores), the other facts, what was done, and where the report is."""
     icon = _ICONS.get(alert.kind, ":bell:")
     blocks: list[dict] = [{"type": "header", "text": {
         "type": "plain_text", "text": _cut(f"{icon} {alert.title}", 150), "emoji": True}}]
-    for label, value in alert.facts:
-        blocks.extend(_fact_blocks(label, value))
+    for fact in alert.drift:
+        blocks.extend(_drift_blocks(fact))
+    blocks.extend(_section(f"*{label}*: {value}") for label, value in alert.facts)
     if alert.action:
         blocks.append(_section(f"*Action*\n{alert.action}"))
     if alert.link:

@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-
 from dagster import ConfigurableResource
 from pydantic import Field
 
 from drift_assets.lib.reference import ReferenceChoice
 from drift_assets.lib.schema import DEFAULT_DRIFT_FEATURES
-
-# Setting -> the environment variable that overrides it.
-ENV = {
-    "reference_months": "DRIFT_REFERENCE_MONTHS",
-    "features": "DRIFT_FEATURES",
-    "reference": "DRIFT_REFERENCE",
-    "thresholds": "DRIFT_THRESHOLDS",
-    "fdr": "DRIFT_FDR",
-    "persistence": "DRIFT_PERSISTENCE",
-    "drift_share": "DRIFT_SHARE",
-    "promotion_tolerance": "DRIFT_PROMOTION_TOLERANCE",
-    "max_rmsle": "DRIFT_MAX_RMSLE",
-    "error_n_std": "DRIFT_ERROR_N_STD",
-    "retrain_cooldown_hours": "DRIFT_RETRAIN_COOLDOWN_HOURS",
-}
 
 
 class DriftSettings(ConfigurableResource):
@@ -85,36 +67,7 @@ class DriftSettings(ConfigurableResource):
         default=100_000, description="above this many rows the HTML report renders from a sample"
     )
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str], folder: Path) -> DriftSettings:
-        """Defaults, overridden by the ``DRIFT_*`` variables that are set (see ``ENV``)."""
-        values: dict = {"reports_dir": str(folder / "reports")}
-        for name, variable in ENV.items():
-            raw = env.get(variable)
-            if not raw:
-                continue
-            if name in ("reference_months", "features"):
-                values[name] = [v.strip() for v in raw.split(",") if v.strip()]
-            elif name in ("reference", "thresholds", "persistence"):
-                values[name] = raw.strip()
-            else:
-                values[name] = float(raw)
-        settings = cls(**values)
-        settings.validate_choices()
-        return settings
-
     @property
     def reference_choice(self) -> ReferenceChoice:
         """The parsed reference choice; its ``months`` are the fixed reference table's."""
         return ReferenceChoice.parse(self.reference, self.reference_months)
-
-    def validate_choices(self) -> None:
-        """Fail at load time, naming the variable, rather than in the middle of a run."""
-        self.reference_choice  # noqa: B018 - parsing is the check
-        if self.thresholds not in ("evidently", "calibrated"):
-            raise ValueError(f"DRIFT_THRESHOLDS {self.thresholds!r}: expected evidently or "
-                             "calibrated")
-        k, _, n = self.persistence.partition("/")
-        if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
-            raise ValueError(f"DRIFT_PERSISTENCE {self.persistence!r}: expected k/n with "
-                             "1 <= k <= n, e.g. 2/3")

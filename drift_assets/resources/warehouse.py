@@ -22,7 +22,8 @@ import sqlalchemy as sa
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
 
-from drift_assets.lib.schema import COLUMNS, DATE_COLUMN, month_start, next_month
+from drift_assets.lib.months import month_start, next_month
+from drift_assets.lib.schema import COLUMNS, DATE_COLUMN
 
 _TYPES = {"int": sa.BigInteger, "float": sa.Float, "date": sa.Date}
 METADATA = sa.MetaData()
@@ -231,10 +232,13 @@ class Warehouse(ConfigurableResource):
         return frame, sum(rows for *_, rows in spans)
 
     def month_counts(self) -> dict[str, int]:
-        """Rows of ``current`` per month, 'YYYY-MM' -> rows."""
-        frame = self._read_raw(sa.select(CURRENT.c[DATE_COLUMN]))
-        months = pd.to_datetime(frame[DATE_COLUMN]).dt.strftime("%Y-%m")
-        return {str(k): int(v) for k, v in months.value_counts().sort_index().items()}
+        """Rows of ``current`` per month, 'YYYY-MM' -> rows, counted by the database."""
+        day = CURRENT.c[DATE_COLUMN]
+        month = (sa.func.to_char(day, "YYYY-MM") if self.engine.dialect.name == "postgresql"
+                 else sa.func.strftime("%Y-%m", day))
+        query = sa.select(month, sa.func.count()).group_by(month).order_by(month)
+        with self.engine.connect() as conn:
+            return {str(m): int(n) for m, n in conn.execute(query)}
 
     def _read_raw(self, query) -> pd.DataFrame:
         with self.engine.connect() as conn:

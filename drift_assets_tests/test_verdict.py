@@ -4,15 +4,11 @@ import numpy as np
 import pytest
 
 from drift_assets.engine import build_profile
-from drift_assets.lib.alerting import (
-    CATEGORY_FLOOR,
-    benjamini_hochberg,
-    calibrate,
-    effect_size,
-    judge,
-)
+from drift_assets.engine.calibration import CATEGORY_FLOOR, calibrate, effect_size
+from drift_assets.engine.verdict import benjamini_hochberg, judge
 from drift_assets.lib.generator import generate_month
-from drift_assets.lib.reference import ReferenceChoice, shift
+from drift_assets.lib.months import shift
+from drift_assets.lib.reference import ReferenceChoice
 from drift_assets.lib.source import conform
 
 FEATURES = ["weathersit", "temp", "atemp", "hum", "windspeed"]
@@ -112,7 +108,8 @@ def test_each_category_is_judged_against_its_own_variation():
                 for name, month in (("clean", clean), ("recoded", recoded))}
     assert not verdicts["clean"].drifted
     assert verdicts["recoded"].drifted
-    assert verdicts["recoded"].method == "calibrated cohen_h (weathersit=3)"
+    assert verdicts["recoded"].method == "calibrated cohen_h"
+    assert verdicts["recoded"].category == "3"
 
 
 def test_twins_that_move_together_raise_no_alert():
@@ -128,7 +125,7 @@ def test_twins_that_move_together_raise_no_alert():
     temp, atemp = verdict.result.column("temp"), verdict.result.column("atemp")
     assert temp.score > 0.2 and atemp.score > 0.2  # both moved past their thresholds
     assert not temp.drifted and not atemp.drifted and verdict.drift is False
-    assert temp.method == "calibrated ks_d, moved with atemp"
+    assert temp.method == "calibrated ks_d" and temp.moved_with == "atemp"
     one = reference.assign(temp=reference["temp"] + 0.03)
     verdict = judge(profile, reference, one, FEATURES, calibrated_thresholds=limits)
     assert verdict.relations.drifted and "temp" in verdict.relations.columns

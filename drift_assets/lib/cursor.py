@@ -1,0 +1,49 @@
+"""The drift sensor's one cursor: which monthly records have been handled, kept in the warehouse
+beside the records it points into.
+
+Whichever process evaluates the sensor (the daemon, ``drift-assets backfill``, a test) reads and
+writes this one state, so a record is handled once. A save succeeds only if nobody saved since
+the state was loaded (a version number, compare-and-set): of two evaluations at once, one wins
+and the other changes nothing.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+METADATA = sa.MetaData()
+STATES = sa.Table(
+    "sensor_cursors",
+    METADATA,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+)
+
+
+class SensorCursor:
+    def __init__(self, engine: sa.Engine, name: str):
+        self.engine, self.name = engine, name
+        METADATA.create_all(engine, checkfirst=True)
+
+    def load(self) -> tuple[str | None, int]:
+        """The saved state (None before the first save) and its version."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(STATES.c.state, STATES.c.version)
+                               .where(STATES.c.name == self.name)).first()
+        return (row.state, row.version) if row else (None, 0)
+
+    def save(self, state: str, version: int) -> bool:
+        """Save ``state`` over ``version``; False, saving nothing, if another save came first."""
+        if version == 0:
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(STATES.insert().values(name=self.name, version=1, state=state))
+                return True
+            except sa.exc.IntegrityError:
+                return False
+        with self.engine.begin() as conn:
+            done = conn.execute(STATES.update()
+                                .where(STATES.c.name == self.name, STATES.c.version == version)
+                                .values(state=state, version=version + 1))
+            return done.rowcount == 1
