@@ -115,7 +115,7 @@ class Settings:
     celery_broker_set: bool
     celery_backend_set: bool
     drift: dict = field(default_factory=dict)  # DriftSettings fields the environment sets
-    variables: frozenset[str] = frozenset()  # the names that are set, for dagster.yaml's {env}
+    variables: frozenset[str] = frozenset()  # every name set, for dagster.yaml's {env: …}
 
     @property
     def reports_dir(self) -> Path:
@@ -164,7 +164,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         celery_broker_set=bool(env.get("DRIFT_CELERY_BROKER")),
         celery_backend_set=bool(env.get("DRIFT_CELERY_BACKEND")),
         drift=drift_values(env),
-        variables=frozenset(name for name, value in env.items() if value),
+        variables=frozenset(env),
     )
     try:
         ReferenceChoice.parse(settings.drift.get("reference"),

@@ -160,7 +160,7 @@ def test_a_new_cause_during_an_episode_is_alerted_and_the_same_cause_is_not():
     assert [r.month for r in episode.fired] == ["2012-08"]  # Evidently's thresholds: one
     decision = evaluate(TriggerState(), reports, 5, 0.5, dt.timedelta(0), now, new_causes=True)
     assert [r.month for r in decision.fired] == ["2012-08", "2012-09", "2012-11"]
-    assert decision.summary()[1] == "2012-09: share 0.20; columns weathersit"
+    assert decision.fired[1].columns == ["weathersit"]
     again = evaluate(decision.state, reports[1:3], 7, 0.5, dt.timedelta(0), now,
                      new_causes=True)
     assert again.fired == [] and again.retrain_months == []  # re-materialized, same verdicts

@@ -5,37 +5,43 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from pathlib import Path
 
 import pytest
-from dagster import (
-    AssetMaterialization,
-    DagsterInstance,
-    build_schedule_context,
-    build_sensor_context,
+from dagster import RunsFilter, build_schedule_context, build_sensor_context, materialize
+
+from drift_assets.definitions import build_defs, defs
+from drift_assets.lib.cursor import SensorCursor
+from drift_assets.lib.history import MonthHistory
+from drift_assets.lib.trigger import TriggerState
+from drift_assets.schedules import weekly_drift_schedule
+from drift_assets.sensors import RUN_KEY_TAG, drift_sensor
+from drift_assets_tests.graph import (
+    ALL_ASSETS,
+    current_data,
+    data_quality_report,
+    drift_report,
+    reference_profile,
+    reference_table,
 )
 
-from drift_assets.definitions import defs
-from drift_assets.schedules import weekly_drift_schedule
-from drift_assets.sensors import drift_sensor
+MONTHLY = [current_data, data_quality_report, reference_profile, drift_report]
 
 
-def _report(instance: DagsterInstance, month: str, share: float, columns: str = "temp, atemp"):
-    instance.report_runless_asset_event(
-        AssetMaterialization(
-            "drift_report",
-            partition=f"{month}-01",
-            metadata={
-                "drift_detected": share >= 0.5,
-                "drift_share": share,
-                "drift_share_threshold": 0.5,
-                "drifted_columns": columns if share >= 0.5 else "",
-                "report": f"/reports/drift_{month}.html",
-            },
-        )
-    )
+def _months(resources, instance, *months, source=None):
+    """Materialize the reference (once) and each month's quality and drift, for real: the
+    sensor reads the records these runs write. Against the generated January, 2011-02..05 and
+    2011-07..09 drift, 2011-06 does not (share 0.4)."""
+    if instance.get_latest_materialization_event(reference_table.key) is None:
+        materialize([reference_table], resources=resources, instance=instance)
+    runs = {**resources, "source": source} if source else resources
+    for month in months:
+        materialize(ALL_ASSETS, selection=MONTHLY, partition_key=f"{month}-01", resources=runs,
+                    instance=instance, raise_on_error=False)
 
 
 def _tick(instance, resources, cursor=None):
+    """One evaluation of the sensor, as the daemon makes it: with the daemon's own cursor."""
     return drift_sensor.evaluate_tick(
         build_sensor_context(instance=instance, cursor=cursor, resources=resources)
     )
@@ -45,64 +51,120 @@ def _config(request):
     return request.run_config["ops"]["trained_model"]["config"]
 
 
+def _history(resources):
+    return MonthHistory(resources["warehouse"].engine)
+
+
+def _state(resources) -> tuple[TriggerState, int]:
+    saved, version = SensorCursor(resources["warehouse"].engine, "drift_sensor").load()
+    return TriggerState.loads(saved), version
+
+
+def _outbox(resources) -> list[dict]:
+    path = resources["notifier"].outbox
+    return [json.loads(line) for line in open(path)] if os.path.exists(path) else []
+
+
 def test_nothing_new_is_a_skip_that_says_so(instance, resources):
     tick = _tick(instance, resources)
-    assert tick.run_requests == [] and "no new drift_report" in tick.skip_message
+    assert tick.run_requests == [] and "no new drift record" in tick.skip_message
 
 
 def test_no_drift_skips_naming_share_and_threshold(instance, resources):
-    _report(instance, "2011-02", 0.2)
-    _report(instance, "2011-03", 0.4)
+    _months(resources, instance, "2011-06")
     tick = _tick(instance, resources)
     assert tick.run_requests == []
-    assert "0.40 (2011-03) < threshold 0.50" in tick.skip_message
-    assert tick.cursor is not None
+    assert "0.40 (2011-06) < threshold 0.50" in tick.skip_message
 
 
 def test_a_backfill_gives_one_retrain_for_the_crossings(instance, resources):
-    for month, share in [("2011-05", 0.6), ("2011-06", 0.2), ("2011-07", 0.8), ("2011-08", 1.0)]:
-        _report(instance, month, share)
+    _months(resources, instance, "2011-02", "2011-06", "2011-07", "2011-08")
     tick = _tick(instance, resources)
     assert len(tick.run_requests) == 1
-    request = tick.run_requests[0]
-    config = _config(request)
-    # May crosses; June re-arms; July crosses again; August stays above: no new crossing.
-    assert config["drift_months"] == ["2011-05", "2011-07"]
+    config = _config(tick.run_requests[0])
+    # February crosses; June re-arms; July crosses again; August stays above: no new crossing.
+    assert config["drift_months"] == ["2011-02", "2011-07"]
     assert config["reason"] == "drift"
-    assert config["report"] == "/reports/drift_2011-07.html"
-    assert any(s.startswith("2011-07: share 0.80 >= 0.50; columns temp, atemp")
-               for s in config["drift_summary"])
-    again = _tick(instance, resources, tick.cursor)
-    assert again.run_requests == []  # the cursor: each materialization is read once
-    assert "no new drift_report" in again.skip_message
+    records = _history(resources).drift_records()
+    assert config["drift_records"] == [records["2011-02"].id, records["2011-07"].id]
+    # Asked again, under the same run key, until a run with that key exists.
+    again = _tick(instance, resources)
+    assert [r.run_key for r in again.run_requests] == [tick.run_requests[0].run_key]
+    # the daemon would now launch it:
+    training = build_defs({"DRIFT_DATA_DIR": str(Path(resources["notifier"].outbox).parent)}
+                          ).resolve_job_def("training_job")
+    training.execute_in_process(
+        run_config=tick.run_requests[0].run_config, instance=instance,
+        tags={RUN_KEY_TAG: tick.run_requests[0].run_key})
+    done = _tick(instance, resources)
+    assert done.run_requests == [] and "no new drift record" in done.skip_message
+    assert _state(resources)[0].requests == []
 
 
 def test_hysteresis_stays_quiet_above_and_rearms_below(instance, resources):
-    _report(instance, "2011-07", 0.8)
+    _months(resources, instance, "2011-02")
     first = _tick(instance, resources)
     assert len(first.run_requests) == 1
-    _report(instance, "2011-08", 0.9)  # still above: quiet
-    _report(instance, "2011-07", 0.8)  # the alerted month re-materialized: quiet
-    quiet = _tick(instance, resources, first.cursor)
+    _state_without_requests(resources)
+    _months(resources, instance, "2011-03", "2011-02")  # still above; the alerted month again
+    quiet = _tick(instance, resources)
     assert quiet.run_requests == [] and "drift stays" in quiet.skip_message
-    assert not os.path.exists(resources["notifier"].outbox)  # the run notifies, not the sensor
+    assert _outbox(resources) == []  # the retrain run notifies, not the sensor
+
+
+def _state_without_requests(resources):
+    """As if the requested retrain had started: the request leaves the state."""
+    cursor = SensorCursor(resources["warehouse"].engine, "drift_sensor")
+    state, version = _state(resources)
+    state.requests = []
+    assert cursor.save(state.dumps(), version)
 
 
 def test_drift_during_the_cooldown_alerts_now_and_retrains_later(instance, resources):
-    _report(instance, "2011-05", 0.7)
+    _months(resources, instance, "2011-02")
     first = _tick(instance, resources)
-    _report(instance, "2011-06", 0.1)
-    _report(instance, "2011-07", 0.9)  # a new crossing within the 24 h cooldown
-    deferred = _tick(instance, resources, first.cursor)
+    _state_without_requests(resources)
+    _months(resources, instance, "2011-06", "2011-07")  # re-arms, then a new crossing
+    deferred = _tick(instance, resources)
     assert deferred.run_requests == [] and "retrain deferred until" in deferred.skip_message
-    outbox = open(resources["notifier"].outbox).read().splitlines()
-    assert len(outbox) == 1 and "Data drift in 2011-07" in outbox[0]
-    state = json.loads(deferred.cursor)
-    assert state["pending"] == ["2011-07"]
-    state["last_retrain"] = "2000-01-01T00:00:00+00:00"  # the cooldown has passed
-    later = _tick(instance, resources, json.dumps(state))
+    [message] = _outbox(resources)
+    assert message["title"] == "Data drift in 2011-07"
+    assert message["drift"][0]["month"] == "2011-07" and message["drift"][0]["causes"]
+    state, version = _state(resources)
+    assert state.pending == ["2011-07"]
+    state.last_retrain = "2000-01-01T00:00:00+00:00"  # the cooldown has passed
+    SensorCursor(resources["warehouse"].engine, "drift_sensor").save(state.dumps(), version)
+    later = _tick(instance, resources)
     assert [_config(r)["drift_months"] for r in later.run_requests] == [["2011-07"]]
     assert later.run_requests[0].run_key != first.run_requests[0].run_key
+
+
+def test_the_cli_and_the_daemon_share_one_state(env, instance, resources):
+    """`drift-assets backfill` evaluates the sensor and runs the retrain; the daemon's next
+    evaluation, with its own (empty) cursor, finds nothing to handle: no second retrain and no
+    second message."""
+    from drift_assets.cli.backfill import run_sensor_once
+
+    project = build_defs(env)
+    _months(resources, instance, "2011-02", "2011-06", "2011-07")
+    _, versions = run_sensor_once(project, instance)
+    assert versions == {"2011-02": 1, "2011-07": 1}
+    sent = _outbox(resources)
+    assert [m["title"] for m in sent] == ["Data drift in 2011-02, 2011-07: model retrained"]
+    daemon = _tick(instance, resources, cursor=None)
+    assert daemon.run_requests == [] and "no new drift record" in daemon.skip_message
+    assert _outbox(resources) == sent
+    runs = instance.get_runs(RunsFilter(job_name="training_job"))
+    assert len(runs) == 1
+
+
+def test_two_evaluations_at_once_change_the_state_once(instance, resources):
+    """Both load the same state; the second save finds it changed and saves nothing."""
+    cursor = SensorCursor(resources["warehouse"].engine, "drift_sensor")
+    state, version = _state(resources)
+    assert cursor.save(TriggerState(after=1).dumps(), version)
+    assert not cursor.save(TriggerState(after=2).dumps(), version)
+    assert _state(resources)[0].after == 1
 
 
 @pytest.mark.parametrize(
@@ -134,8 +196,7 @@ def test_a_restart_mid_backfill_neither_loses_nor_repeats_a_retrain(env, instanc
     during the retrain finishes it on the next start, once, and later months still trigger."""
     from dagster import DagsterRunStatus, RunsFilter
 
-    from drift_assets.cli import run_sensor_once
-    from drift_assets.definitions import build_defs
+    from drift_assets.cli.backfill import run_sensor_once
 
     project = build_defs({**env, "DRIFT_RETRAIN_COOLDOWN_HOURS": "0"})
     monthly = project.resolve_job_def("monthly_drift_job")
@@ -196,16 +257,13 @@ def test_a_broken_month_raises_one_alert_naming_its_cause(resources, instance, t
     assert len(open(resources["notifier"].outbox).read().splitlines()) == 1  # alerted once
 
 
-def test_a_broken_relation_is_named_in_the_alert():
-    from dagster import AssetMaterialization
+def test_a_broken_relation_is_a_cause_of_its_own():
+    from drift_assets.lib.history import DriftRecord, RelationRecord
 
-    from drift_assets.sensors import _report
-
-    event = AssetMaterialization(
-        asset_key="drift_report", partition="2014-02-01",
-        metadata={"drift_detected": True, "drift_share": 0.0, "drifted_columns": "",
-                  "relations/drift": True, "relations/columns": "temp, atemp"})
-    report = _report(event)
-    assert report.drift is True
-    assert report.columns == ["relation between temp, atemp broken"]  # a cause of its own
-    assert report.details == "relation between temp, atemp broken"
+    record = DriftRecord(
+        month="2014-02", window=["2013-02"], reference="seasonal", fallback=[],
+        thresholds="calibrated", method_version="2", drift=True, share=0.0,
+        share_threshold=0.5, columns=[],
+        relations=RelationRecord(7.2, 2.0, True, ["temp", "atemp"]))
+    assert record.causes == ["relation between temp, atemp broken"]
+    assert record.fact().text() == "2014-02: share 0.00; relation between temp, atemp broken"

@@ -6,17 +6,17 @@ import pytest
 from dagster import build_resources as open_resources
 from dagster import materialize
 
-from drift_assets.assets import reference_table, trained_model
-from drift_assets.lib.messages import Alert
+from drift_assets.lib.messages import Alert, DriftFact
 from drift_assets.resources import LogNotifier, SlackNotifier, build_resources
 from drift_assets.resources.notifier import NotificationError, slack_blocks
+from drift_assets_tests.graph import reference_table, trained_model
 
-DRIFT_LINE = ("2011-07: share 0.80 >= 0.50; columns temp (ks 1.2e-05, threshold 0.05), "
-              "atemp (ks 3.4e-05, threshold 0.05), hum (ks 0.0021, threshold 0.05), "
-              "windspeed (ks 0.031, threshold 0.05)")
+DRIFT = DriftFact("2011-07", 0.8, 0.5, [
+    "temp (ks 1.2e-05, threshold 0.05)", "atemp (ks 3.4e-05, threshold 0.05)",
+    "hum (ks 0.0021, threshold 0.05)", "windspeed (ks 0.031, threshold 0.05)"])
 ALERT = Alert(
     title="Data drift in 2011-07: model retrained",
-    facts=[("drift", DRIFT_LINE), ("changes", "first drift alert")],
+    drift=[DRIFT], facts=[("changes", "first drift alert")],
     action="retrained bike_demand_ridge v4, now production: better than v3 on the holdout. "
            "Stored at s3://models/bike_demand_ridge/v0004/model.joblib",
     link="https://reports.example.com/drift_2011-07.html",
@@ -54,7 +54,7 @@ def test_the_token_variable_chooses_slack_and_the_message_is_blocks(slack_env, s
     fields = [f["text"] for f in blocks[1]["fields"]]
     assert fields == ["*Month*\n2011-07", "*Drift share*\n0.80 (threshold 0.50)"]
     assert blocks[2]["text"]["text"].splitlines() == [
-        "*Drifted columns*", "• temp (ks 1.2e-05, threshold 0.05)",
+        "*Drift causes*", "• temp (ks 1.2e-05, threshold 0.05)",
         "• atemp (ks 3.4e-05, threshold 0.05)", "• hum (ks 0.0021, threshold 0.05)",
         "• windspeed (ks 0.031, threshold 0.05)"]
     assert blocks[3]["text"]["text"] == "*changes*: first drift alert"
@@ -107,8 +107,7 @@ def test_a_slack_failure_does_not_fail_the_retrain_and_is_logged(slack_env, slac
             [reference_table, trained_model], selection=[trained_model], resources=resources,
             instance=instance,
             run_config={"ops": {"trained_model": {"config": {
-                "reason": "drift", "drift_months": ["2011-07"], "drift_summary": [DRIFT_LINE],
-                "report": "/reports/drift_2011-07.html"}}}},
+                "reason": "drift", "drift_months": ["2011-07"]}}}},
         )
     finally:
         resources["warehouse"].dispose()
