@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 
+ROLLBACK = "drift-assets models rollback"
+
 
 def run_models(args) -> int:
     """``models list`` and ``models rollback [VERSION]`` on the configured registry and store."""
     from dagster import build_resources as open_resources
 
-    from drift_assets.assets.model import load_model
+    from drift_assets.lib.lifecycle import roll_back
     from drift_assets.lib.messages import Alert
     from drift_assets.lib.registry import ModelRegistry
     from drift_assets.resources import build_resources
@@ -20,24 +22,24 @@ def run_models(args) -> int:
             table = registry.table()
             print(table.to_string(index=False) if len(table) else "no model registered yet")
             return 0
-        current = registry.production()
-        target = registry.get(args.version) if args.version else registry.previous_production()
-        if target is None:
-            print("drift-assets models rollback: no earlier production version", file=sys.stderr)
-            return 2
         try:
-            load_model(target, resources.model_store)  # refuses a file whose checksum differs
-        except (ValueError, OSError) as exc:
-            print(f"drift-assets models rollback: v{target.version} refused: {exc}",
-                  file=sys.stderr)
+            target = (registry.get(args.version) if args.version is not None
+                      else registry.previous_production())
+        except KeyError as exc:
+            print(f"{ROLLBACK}: {exc.args[0]}", file=sys.stderr)
             return 2
-        detail = f"by hand from v{current.version if current else '-'}"
-        if current is not None:
-            registry.record_event(current.version, "rolled_back", detail)
-        registry.promote(target.version, event="rolled_back_to", detail=detail)
+        if target is None:
+            print(f"{ROLLBACK}: no earlier production version", file=sys.stderr)
+            return 2
+        current = registry.production()
+        was = f"v{current.version}" if current else "v-"
+        try:
+            roll_back(registry, resources.model_store, target, detail=f"by hand from {was}")
+        except (ValueError, OSError) as exc:  # the file's checksum differs, or it is unreadable
+            print(f"{ROLLBACK}: v{target.version} refused: {exc}", file=sys.stderr)
+            return 2
         resources.notifier.notify_safely(Alert(
             title=f"Model rolled back to v{target.version} by hand", kind="rollback",
-            action=f"v{target.version} is production; "
-                   f"v{current.version if current else '-'} retired"))
+            action=f"v{target.version} is production; {was} retired"))
         print(f"v{target.version} is production (checksum {target.sha256[:12]} verified)")
         return 0

@@ -42,6 +42,7 @@ from drift_assets.engine.profile import (
     ColumnSummary,
     NumericPartial,
     NumericSummary,
+    dtype_kind,
     summarise_column,
 )
 
@@ -135,7 +136,7 @@ def _reference_summaries(client, reference, wanted: list[str],
                          ) -> tuple[dict[str, str], dict[str, ColumnSummary | str]]:
     """The columns' types and their merged reference summaries as those types."""
     # Each column's kind from its dtype; the merged partials decide integers and text.
-    kinds = {c: _kind(reference[c].dtype) for c in wanted}
+    kinds = {c: dtype_kind(reference[c].dtype) for c in wanted}
     natural = {c: _NATURAL[k] for c, k in kinds.items() if k in _NATURAL}
     summaries = _summaries(client, reference, natural)
     types = {c: _column_type(kinds[c], summaries.get(c)) for c in wanted}
@@ -148,21 +149,6 @@ def _reference_summaries(client, reference, wanted: list[str],
 
 # what a kind is summarised as before the types are known
 _NATURAL = {"num": "num", "int": "num", "cat": "cat", "string": "cat"}
-
-
-def _kind(dtype) -> str:
-    """The column's kind from its dtype alone: what the partials are made of."""
-    if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype):
-        return "cat"
-    if pd.api.types.is_float_dtype(dtype):
-        return "num"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "int"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return "datetime"
-    if dtype == np.dtype(object) or pd.api.types.is_string_dtype(dtype):
-        return "string"
-    return "unknown"
 
 
 def _column_type(kind: str, summary: ColumnSummary | str | None) -> str:

@@ -72,16 +72,12 @@ def evidently_column_type(series: pd.Series) -> str:
     them. Here those follow the rule of their NumPy counterpart instead; ``run_evidently``
     declares the resulting type explicitly so Evidently still sees the same thing.
     """
-    dtype = series.dtype
-    if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype):
-        return "cat"
-    if pd.api.types.is_float_dtype(dtype):
-        return "num"
-    if pd.api.types.is_integer_dtype(dtype):
+    kind = dtype_kind(series.dtype)
+    if kind == "int":
         return "cat" if series.nunique() <= INTEGER_CARDINALITY_LIMIT else "num"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return "datetime"
-    if dtype == np.dtype(object):
+    if kind != "string":
+        return kind
+    if series.dtype == np.dtype(object):
         non_null = series.dropna()
         if non_null.empty:
             return "unknown"
@@ -91,8 +87,23 @@ def evidently_column_type(series: pd.Series) -> str:
         if isinstance(first, list | tuple) and isinstance(last, list | tuple):
             return "list"
         return "unknown"
-    if pd.api.types.is_string_dtype(dtype):
-        return _string_type(series)
+    return _string_type(series)
+
+
+def dtype_kind(dtype) -> str:
+    """The column's kind from its dtype alone (cat, num, int, datetime, string or unknown): the
+    first step of Evidently's rule, which for int and string goes on to look at the values.
+    The distributed engine builds its partials from this kind."""
+    if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype):
+        return "cat"
+    if pd.api.types.is_float_dtype(dtype):
+        return "num"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "int"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if dtype == np.dtype(object) or pd.api.types.is_string_dtype(dtype):
+        return "string"
     return "unknown"
 
 

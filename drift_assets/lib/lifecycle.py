@@ -1,10 +1,13 @@
-"""Decisions of the model lifecycle: the promotion gate, error thresholds and the drift trigger."""
+"""Decisions of the model lifecycle: the promotion gate, error thresholds, the drift trigger, and
+the rollback both the monthly check and ``drift-assets models rollback`` perform."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+
+from drift_assets.lib.registry import ModelFiles, ModelRecord, ModelRegistry, load_model
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,23 @@ def error_threshold(
         return None
     values = np.asarray(history, dtype=float)
     return float(values.mean() + n_std * values.std(ddof=1))
+
+
+def roll_back(registry: ModelRegistry, store: ModelFiles, target: ModelRecord, detail: str
+              ) -> ModelRecord | None:
+    """Make ``target`` production again, and return the version it replaces (None if none).
+
+    The target's file is loaded first and must match the registry's SHA-256: a file that does
+    not is refused (the store's ValueError, or OSError when it cannot be read) before anything
+    changes. Then the current production version gets a ``rolled_back`` event and the target is
+    promoted with a ``rolled_back_to`` event, both with ``detail``. Telling people is the
+    caller's part."""
+    load_model(target, store)
+    current = registry.production()
+    if current is not None:
+        registry.record_event(current.version, "rolled_back", detail)
+    registry.promote(target.version, event="rolled_back_to", detail=detail)
+    return current
 
 
 def crossings(shares: dict[str, float], threshold: float, rearm_below: float | None = None

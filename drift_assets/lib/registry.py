@@ -7,9 +7,12 @@ and ``model_events``. Exactly one version is ``production`` once any has been pr
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from dataclasses import dataclass
+from typing import Protocol
 
+import joblib
 import pandas as pd
 import sqlalchemy as sa
 
@@ -72,6 +75,18 @@ class ModelRecord:
     window_end: dt.date | None = None
     holdout_start: dt.date | None = None
     reason: str = ""
+
+
+class ModelFiles(Protocol):
+    """What the registry needs of a model store (drift_assets.resources.ModelStore)."""
+
+    def load(self, name: str, version: int, sha256: str | None = None) -> bytes: ...
+
+
+def load_model(record: ModelRecord, store: ModelFiles):
+    """Unpickle a registered version after checking its bytes against the registry's SHA-256
+    (the store raises ValueError when they differ)."""
+    return joblib.load(io.BytesIO(store.load(record.name, record.version, sha256=record.sha256)))
 
 
 def _now() -> dt.datetime:
