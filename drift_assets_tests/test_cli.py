@@ -66,6 +66,16 @@ def test_the_installed_command_runs(files):
     assert done.returncode == 1, done.stderr
 
 
+def test_rollback_to_an_unknown_version_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DRIFT_DATA_DIR", str(tmp_path / "data"))
+    assert main(["models", "rollback", "99"]) == 2
+    assert capsys.readouterr().err == (
+        "drift-assets models rollback: model version 99 is not in the registry\n")
+    assert main(["models", "rollback"]) == 2  # an empty registry has nothing to return to
+    assert capsys.readouterr().err == (
+        "drift-assets models rollback: no earlier production version\n")
+
+
 def _run(tmp_path, *args, **variables) -> str:
     env = {**os.environ, "DRIFT_DATA_DIR": str(tmp_path / "data"),
            "DAGSTER_HOME": str(tmp_path / "home"), **variables}

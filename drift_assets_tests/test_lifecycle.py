@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 from pathlib import Path
 
+import joblib
 import pytest
+import sqlalchemy as sa
 from dagster import build_sensor_context, materialize
 
 from drift_assets.cli import main
-from drift_assets.lib.lifecycle import crossings, error_threshold, promotion_gate
-from drift_assets.lib.registry import ModelRegistry
+from drift_assets.lib.lifecycle import crossings, error_threshold, promotion_gate, roll_back
+from drift_assets.lib.registry import CANDIDATE, ModelRecord, ModelRegistry
 from drift_assets.lib.trigger import Report, TriggerState, evaluate
+from drift_assets.resources import LocalModelStore
 from drift_assets.sensors import drift_sensor
 from drift_assets_tests.graph import (
     ALL_ASSETS,
@@ -42,6 +46,34 @@ def test_error_threshold_fixed_or_learned():
     assert error_threshold([0.1, 0.2]) is None  # too little history to learn from
     assert error_threshold([0.2, 0.2, 0.2]) == pytest.approx(0.2)
     assert error_threshold([0.1, 0.2, 0.3], n_std=2) == pytest.approx(0.2 + 2 * 0.1)
+
+
+def test_roll_back_verifies_the_file_before_it_changes_anything(tmp_path):
+    registry = ModelRegistry(sa.create_engine(f"sqlite:///{tmp_path / 'registry.db'}"))
+    store = LocalModelStore(root=str(tmp_path / "models"))
+    for version in (1, 2, 3):
+        buffer = io.BytesIO()
+        joblib.dump({"version": version}, buffer)
+        stored = store.save("m", buffer.getvalue(), {})
+        registry.register(ModelRecord(
+            version=stored.version, name="m", created_at=dt.datetime.now(dt.UTC),
+            holdout_rmsle=0.2, holdout_mae=10.0, sha256=stored.sha256, storage_key=stored.key,
+            uri=stored.uri, status=CANDIDATE, params={}))
+        registry.promote(version)
+    model_file = Path(store.root) / registry.get(1).storage_key
+    model_file.write_bytes(model_file.read_bytes() + b"tampered")
+    events = len(registry.events())
+    with pytest.raises(ValueError, match="does not match"):
+        roll_back(registry, store, registry.get(1), "to a tampered file")
+    assert registry.production().version == 3 and len(registry.events()) == events
+
+    replaced = roll_back(registry, store, registry.get(2), "v3 degraded")
+    assert replaced.version == 3
+    assert {r.version: r.status for r in registry.all()} == {1: "retired", 2: "production",
+                                                             3: "retired"}
+    last = registry.events().tail(2)
+    assert list(zip(last["version"], last["event"], last["detail"], strict=True)) == [
+        (3, "rolled_back", "v3 degraded"), (2, "rolled_back_to", "v3 degraded")]
 
 
 def test_crossings_with_hysteresis():
@@ -139,6 +171,9 @@ def test_drift_retrain_refusal_degradation_and_rollback(resources, instance, cap
         model_file.write_bytes(model_file.read_bytes() + b"tampered")
         assert main(["models", "rollback", "3"]) == 2
         assert "does not match" in capsys.readouterr().err
+        assert main(["models", "rollback", "99"]) == 2
+        assert capsys.readouterr().err == ("drift-assets models rollback: model version 99 is "
+                                           "not in the registry\n")
         assert main(["models", "rollback", "2"]) == 0
         assert registry.production().version == 2
     finally:

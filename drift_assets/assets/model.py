@@ -19,15 +19,16 @@ from drift_assets.assets.quality import data_quality_report
 from drift_assets.lib import charts
 from drift_assets.lib.estimation import MonitoredModel, fit_error_model
 from drift_assets.lib.history import MonthHistory
-from drift_assets.lib.lifecycle import error_threshold, promotion_gate
+from drift_assets.lib.lifecycle import GateDecision, error_threshold, promotion_gate, roll_back
 from drift_assets.lib.messages import Alert
 from drift_assets.lib.months import month_label
-from drift_assets.lib.registry import CANDIDATE, ModelRecord, ModelRegistry
+from drift_assets.lib.registry import CANDIDATE, ModelRecord, ModelRegistry, load_model
 from drift_assets.lib.schema import DATE_COLUMN
-from drift_assets.lib.training import ALPHAS, evaluate, labelled, train
+from drift_assets.lib.training import ALPHAS, TrainingResult, evaluate, labelled, train
 from drift_assets.outbox import send_or_keep
 from drift_assets.partitions import monthly_partitions
 from drift_assets.resources import DriftSettings, ModelStore, Notifier, Warehouse
+from drift_assets.resources.model_store import StoredModel
 
 MODEL_NAME = "bike_demand_ridge"
 
@@ -40,11 +41,6 @@ class TrainingConfig(Config):
     drift_records: list[int] = []  # the drift history records that fired, for the notification
     changes: str = ""  # what changed since the previous drift alert
     alphas: list[float] = list(ALPHAS)  # the grid searched; narrower only for experiments
-
-
-def load_model(record: ModelRecord, store: ModelStore):
-    """Unpickle a registered version after checking its bytes against the registry's SHA-256."""
-    return joblib.load(io.BytesIO(store.load(record.name, record.version, sha256=record.sha256)))
 
 
 @asset(
@@ -65,27 +61,55 @@ def trained_model(
     the newest rows in time. Stored as a new version (never overwriting one) and recorded in the
     model registry; it becomes production only if it is no worse than the production model on the
     same holdout."""
+    registry = ModelRegistry(warehouse.engine)
+    result, holdout = _train_candidate(warehouse, settings.holdout_share, config.alphas)
+    decision, production_rmsle = _gate_against_production(
+        registry, model_store, result, holdout, settings.promotion_tolerance)
+    stored = _store_and_register(registry, model_store, result, holdout, decision, config,
+                                 context.run.run_id)
+    status = "production" if decision.promote else "candidate"
+    context.log.info(f"{MODEL_NAME} v{stored.version} stored at {stored.uri}: {status}; "
+                     f"{decision.reason}")
+    _notify_trained(context, notifier, warehouse, config, stored, status, decision)
+    return MaterializeResult(metadata=_training_metadata(
+        result, config, stored, status, decision, production_rmsle, registry))
+
+
+def _train_candidate(warehouse: Warehouse, holdout_share: float, alphas: list[float]
+                     ) -> tuple[TrainingResult, pd.DataFrame]:
+    """Train on the reference plus all current data so far; return the result and its holdout
+    (the labelled rows from the holdout's first day), which the gate and the error model share."""
     frame = pd.concat([warehouse.read_reference(), warehouse.read_current()], ignore_index=True)
     frame = frame.drop_duplicates(subset=[DATE_COLUMN, "instant"])
-    result = train(frame, holdout_share=settings.holdout_share, alphas=config.alphas)
-    registry = ModelRegistry(warehouse.engine)
+    result = train(frame, holdout_share=holdout_share, alphas=alphas)
+    holdout = labelled(frame)
+    return result, holdout[holdout[DATE_COLUMN] >= result.holdout_start]
+
+
+def _gate_against_production(registry: ModelRegistry, store: ModelStore, result: TrainingResult,
+                             holdout: pd.DataFrame, tolerance: float
+                             ) -> tuple[GateDecision, float | None]:
+    """The promotion gate, with the production model scored on the candidate's holdout (its
+    RMSLE is None when there is no production model yet)."""
     production = registry.production()
     production_rmsle = None
     if production is not None:
-        holdout = labelled(frame)
-        holdout = holdout[holdout[DATE_COLUMN] >= result.holdout_start]
-        production_rmsle = evaluate(load_model(production, model_store), holdout)["rmsle"]
-    decision = promotion_gate(result.holdout_rmsle, production_rmsle, settings.promotion_tolerance)
+        production_rmsle = evaluate(load_model(production, store), holdout)["rmsle"]
+    return promotion_gate(result.holdout_rmsle, production_rmsle, tolerance), production_rmsle
 
-    holdout = labelled(frame)
-    holdout = holdout[holdout[DATE_COLUMN] >= result.holdout_start]
+
+def _store_and_register(registry: ModelRegistry, store: ModelStore, result: TrainingResult,
+                        holdout: pd.DataFrame, decision: GateDecision, config: TrainingConfig,
+                        run_id: str) -> StoredModel:
+    """Store the model with its error model (fit on the holdout) as a new version, register it
+    as a candidate, then promote it or record the gate's refusal."""
     best = result.model.best_estimator_
     buffer = io.BytesIO()
     joblib.dump(MonitoredModel(best, fit_error_model(best, holdout)), buffer)
     params = {"alpha": result.best_alpha, "alpha_grid": list(config.alphas),
               "cv_rmsle": result.cv_rmsle, "train_rows": result.train_rows,
-              "holdout_rows": result.holdout_rows, "run_id": context.run.run_id}
-    stored = model_store.save(
+              "holdout_rows": result.holdout_rows, "run_id": run_id}
+    stored = store.save(
         MODEL_NAME,
         buffer.getvalue(),
         {**params, "holdout_rmsle": result.holdout_rmsle, "holdout_mae": result.holdout_mae,
@@ -106,10 +130,13 @@ def trained_model(
         registry.promote(stored.version, detail=decision.reason)
     else:
         registry.record_event(stored.version, "refused", decision.reason)
-    status = "production" if decision.promote else "candidate"
-    context.log.info(f"{MODEL_NAME} v{stored.version} stored at {stored.uri}: {status}; "
-                     f"{decision.reason}")
+    return stored
 
+
+def _notify_trained(context: AssetExecutionContext, notifier: Notifier, warehouse: Warehouse,
+                    config: TrainingConfig, stored: StoredModel, status: str,
+                    decision: GateDecision) -> None:
+    """Tell the team what was trained and why, with the drift records that asked for it."""
     action = (f"retrained {MODEL_NAME} v{stored.version}, now {status}: {decision.reason}. "
               f"Stored at {stored.uri}")
     if config.reason == "drift":
@@ -125,27 +152,30 @@ def trained_model(
               action=action, link=records[-1].report if records else "", kind="model"),
         context.log,
     )
-    return MaterializeResult(
-        metadata={
-            "version": stored.version,
-            "status": status,
-            "gate": decision.reason,
-            "production_rmsle_on_holdout": production_rmsle,
-            "model_uri": MetadataValue.path(stored.uri),
-            "sha256": stored.sha256,
-            "alpha": result.best_alpha,
-            "alpha_grid": ", ".join(str(a) for a in config.alphas),
-            "cv_rmsle": result.cv_rmsle,
-            "holdout_rmsle": result.holdout_rmsle,
-            "holdout_mae": result.holdout_mae,
-            "training_window": f"{result.window_start} .. {result.window_end}",
-            "holdout_start": str(result.holdout_start),
-            "train_rows": result.train_rows,
-            "holdout_rows": result.holdout_rows,
-            "reason": config.reason,
-            "registry": MetadataValue.md(registry.table().to_markdown(index=False)),
-        }
-    )
+
+
+def _training_metadata(result: TrainingResult, config: TrainingConfig, stored: StoredModel,
+                       status: str, decision: GateDecision, production_rmsle: float | None,
+                       registry: ModelRegistry) -> dict:
+    return {
+        "version": stored.version,
+        "status": status,
+        "gate": decision.reason,
+        "production_rmsle_on_holdout": production_rmsle,
+        "model_uri": MetadataValue.path(stored.uri),
+        "sha256": stored.sha256,
+        "alpha": result.best_alpha,
+        "alpha_grid": ", ".join(str(a) for a in config.alphas),
+        "cv_rmsle": result.cv_rmsle,
+        "holdout_rmsle": result.holdout_rmsle,
+        "holdout_mae": result.holdout_mae,
+        "training_window": f"{result.window_start} .. {result.window_end}",
+        "holdout_start": str(result.holdout_start),
+        "train_rows": result.train_rows,
+        "holdout_rows": result.holdout_rows,
+        "reason": config.reason,
+        "registry": MetadataValue.md(registry.table().to_markdown(index=False)),
+    }
 
 
 @asset(
@@ -189,8 +219,9 @@ def model_performance(
         degraded = threshold is not None and scores["rmsle"] > threshold
         rolled_back_to = None
         if degraded:
-            rolled_back_to = _roll_back(context, registry, model_store, notifier, production,
-                                        known, month, scores["rmsle"], threshold)
+            rolled_back_to = _roll_back_if_better(context, registry, model_store, notifier,
+                                                  production, known, month, scores["rmsle"],
+                                                  threshold)
         metadata.update({**scores, "estimate_error": estimated - scores["rmsle"],
                          "degraded": degraded, "rolled_back_to": rolled_back_to})
     registry.record_performance(month, production.version, scores["rmsle"], scores["mae"],
@@ -205,9 +236,9 @@ def model_performance(
     })
 
 
-def _roll_back(context, registry: ModelRegistry, store: ModelStore, notifier: Notifier,
-               production: ModelRecord, rows: pd.DataFrame, month: str, rmsle: float,
-               threshold: float) -> int | None:
+def _roll_back_if_better(context, registry: ModelRegistry, store: ModelStore,
+                         notifier: Notifier, production: ModelRecord, rows: pd.DataFrame,
+                         month: str, rmsle: float, threshold: float) -> int | None:
     """Return to the previous production version if it does better on this month."""
     previous = registry.previous_production()
     why = f"{month} RMSLE {rmsle:.4f} > threshold {threshold:.4f}"
@@ -220,8 +251,7 @@ def _roll_back(context, registry: ModelRegistry, store: ModelStore, notifier: No
                               f"{why}; v{previous.version} is no better ({previous_rmsle:.4f})")
         return None
     detail = f"{why} for v{production.version}; v{previous.version} scores {previous_rmsle:.4f}"
-    registry.record_event(production.version, "rolled_back", detail)
-    registry.promote(previous.version, event="rolled_back_to", detail=detail)
+    roll_back(registry, store, previous, detail)
     context.log.warning(f"rolled back to v{previous.version}: {detail}")
     send_or_keep(context.instance, notifier, Alert(
         title=f"Model rolled back to v{previous.version}",

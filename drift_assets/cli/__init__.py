@@ -58,7 +58,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from drift_assets.settings import SettingsError
+
     args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except SettingsError as exc:  # a bad variable: one line naming it, not a traceback
+        print(f"drift-assets {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args) -> int:
     if args.command == "models":
         from drift_assets.cli.models import run_models
 
