@@ -26,12 +26,12 @@ import numpy as np
 import pandas as pd
 
 from drift_assets.engine import build_profile
-from drift_assets.lib import quality
 from drift_assets.engine.calibration import calibrate, effect_size
+from drift_assets.engine.relations import RelationMonitor
 from drift_assets.engine.verdict import alike, judge
+from drift_assets.lib import quality
 from drift_assets.lib.generator import generate_month
 from drift_assets.lib.months import month_label, months_between, shift
-from drift_assets.engine.relations import RelationMonitor
 from drift_assets.lib.reference import ReferenceChoice
 from drift_assets.lib.schema import DEFAULT_DRIFT_FEATURES
 from drift_assets.lib.source import conform, read_table, select_month

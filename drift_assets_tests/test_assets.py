@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, materialize
 
+from drift_assets.lib.history import MonthHistory
 from drift_assets.lib.schema import DEFAULT_DRIFT_FEATURES
 from drift_assets_tests.graph import (
     ALL_ASSETS,
@@ -164,7 +165,11 @@ def test_seasonal_reference_with_calibrated_thresholds(env, instance):
     assert seasonal["drift_detected"] is False  # July against the July before
     methods = {r.data["column"]: r.data["method"] for r in seasonal["columns"].records}
     assert methods["temp"] == "calibrated ks_d"
-    assert methods["weathersit"].startswith("calibrated cohen_h (weathersit=")  # per category
+    [category] = [c for c in methods if c.startswith("weathersit=")]  # judged per category
+    assert methods[category] == "calibrated cohen_h"
+    record = MonthHistory(resources["warehouse"].engine).drift_records()["2012-07"]
+    assert record.columns[0].column == "weathersit"  # the features' order
+    assert f"weathersit={record.columns[0].category}" == category  # rendered from the record
     assert {"effect/weathersit", "effect/weathersit=1", "effect/weathersit=2"} <= set(seasonal)
     assert all(r.data["threshold"] >= 0.2 for r in seasonal["columns"].records)  # min effect
     assert seasonal["relations/drift"] is False and seasonal["relations/threshold"] > 0

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -58,12 +59,17 @@ def test_detect_errors_exit_2_naming_the_problem(files, tmp_path, capsys):
     assert "colour" in capsys.readouterr().err
 
 
+# The console script setup.py installs (drift_assets.cli has no __main__ for `python -m`).
+COMMAND = str(Path(sys.executable).with_name("drift-assets"))
+
+
 def test_the_installed_command_runs(files):
     done = subprocess.run(
-        [sys.executable, "-m", "drift_assets.cli", "detect", str(files["jan"]), str(files["jul"])],
+        [COMMAND, "detect", str(files["jan"]), str(files["jul"])],
         capture_output=True, text=True, timeout=300,
     )
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 1, done.stderr  # 1: drift, which the output must say
+    assert "DRIFT:" in done.stdout, done.stderr
 
 
 def test_rollback_to_an_unknown_version_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
@@ -79,7 +85,7 @@ def test_rollback_to_an_unknown_version_is_one_line_and_exit_2(tmp_path, monkeyp
 def _run(tmp_path, *args, **variables) -> str:
     env = {**os.environ, "DRIFT_DATA_DIR": str(tmp_path / "data"),
            "DAGSTER_HOME": str(tmp_path / "home"), **variables}
-    done = subprocess.run([sys.executable, "-m", "drift_assets.cli", *args],
+    done = subprocess.run([COMMAND, *args],
                           capture_output=True, text=True, timeout=900, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
@@ -110,19 +116,22 @@ def test_backfill_prints_the_summary_and_retrains_on_drift(tmp_path):
     assert not (data / "models" / "bike_demand_ridge" / "v0002").exists()
     history = json.loads(_run(tmp_path, "history", "--json"))
     july = next(r for r in history if r["month"] == "2011-07")
-    assert july["reference"] == "fixed:2011-01" and july["verdict"] == "DRIFT"
+    assert july["reference"] == "fixed:2011-01" and july["drift"] is True
     assert july["alerts"].startswith("drift alert, retrain run")
-    assert "temp" in july["drifted"] and july["quality"] == "ok"
+    assert "temp" in {d["column"] for d in july["drifted"]} and july["quality_failed"] == []
     assert next(r for r in history if r["month"] == "2011-03")["alerts"].startswith("none")
+
+
+HELD_OUT_SEED = 7  # not among the seeds (0-5) the alert rules were chosen on
 
 
 @pytest.mark.slow
 def test_six_faults_raise_six_alerts_and_clean_months_none(tmp_path):
     """The recommended mode end to end on two generated years with six faults in the second:
-    the months the faults are in, and only those, raise alerts, named by their cause. (Seed 1;
-    on seed 0 January 2012, the first seasonal month with no history, is a false alarm too,
-    as the README's tables count.)"""
-    frame = generate("2011-01", "2012-12", seed=1)
+    the months the faults are in, and only those, raise alerts, named by their cause. Seed 7 is
+    held out: seeds 0-5 were used to choose the alert rules, 6-8 never were (the README counts
+    6/6 faults with 0 false alarms on seeds 7 and 8)."""
+    frame = generate("2011-01", "2012-12", seed=HELD_OUT_SEED)
     month = frame["dteday"].astype(str).str[:7]
     faults = {"2012-03": "hum", "2012-06": "hum", "2012-08": "windspeed",
               "2012-09": "weathersit", "2012-10": "atemp", "2012-11": "temp"}
@@ -143,10 +152,13 @@ def test_six_faults_raise_six_alerts_and_clean_months_none(tmp_path):
     alerted = {m for m, r in second_year.items() if not r["alerts"].startswith("none")}
     assert alerted == set(faults)
     for m in ("2012-03", "2012-08", "2012-09"):
-        assert second_year[m]["drifted"].startswith(faults[m]), second_year[m]
-    assert "relation temp, atemp" in second_year["2012-11"]["drifted"]
-    assert "hum: 50% missing" in second_year["2012-06"]["quality"]
-    assert "atemp: every value is" in second_year["2012-10"]["quality"]
+        assert second_year[m]["drifted"][0]["column"] == faults[m], second_year[m]
+    assert second_year["2012-11"]["broken_relations"][:2] == ["temp", "atemp"]
+    missing = second_year["2012-06"]["quality_failed"]
+    assert any(q["check"] == "missing_values" and q["column"] == "hum"
+               and q["message"].startswith("hum: 50% missing") for q in missing), missing
+    stuck = second_year["2012-10"]["quality_failed"]
+    assert any(q["check"] == "stuck_values" and q["column"] == "atemp" for q in stuck), stuck
     outbox = [json.loads(line) for line in
               (tmp_path / "data" / "notifications.jsonl").read_text().splitlines()]
     drift = next(a for a in outbox if a["title"].startswith("Data drift"))

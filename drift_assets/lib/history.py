@@ -53,6 +53,7 @@ COLUMNS = sa.Table(
     METADATA,
     sa.Column("record_id", sa.Integer, sa.ForeignKey("drift_history.id"), primary_key=True),
     sa.Column("column", sa.String(200), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),  # the column's place in the record
     sa.Column("column_type", sa.String(10), nullable=False),
     sa.Column("method", sa.String(60), nullable=False),  # the test, or the effect size
     sa.Column("category", sa.String(200)),  # the category that decided a calibrated column
@@ -196,6 +197,11 @@ class QualityRecord:
         return "; ".join(f.message for f in self.errors)
 
 
+def _column(row) -> ColumnVerdict:
+    return ColumnVerdict(**{k: v for k, v in row._mapping.items()
+                            if k not in ("record_id", "position")})
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -225,8 +231,9 @@ class MonthHistory:
         with self.engine.begin() as conn:
             record_id = conn.execute(DRIFT.insert().values(**values)).inserted_primary_key[0]
             if record.columns:
-                conn.execute(COLUMNS.insert(), [{"record_id": record_id, **asdict(c)}
-                                                for c in record.columns])
+                conn.execute(COLUMNS.insert(), [
+                    {"record_id": record_id, "position": i, **asdict(c)}
+                    for i, c in enumerate(record.columns)])
         return self._drift(values | {"id": record_id}, record.columns)
 
     def record_quality(self, record: QualityRecord) -> QualityRecord:
@@ -285,10 +292,10 @@ class MonthHistory:
             columns: dict[int, list[ColumnVerdict]] = {}
             ids = [r["id"] for r in rows]
             for chunk in range(0, len(ids), 500):
-                query = sa.select(COLUMNS).where(COLUMNS.c.record_id.in_(ids[chunk:chunk + 500]))
+                query = (sa.select(COLUMNS).where(COLUMNS.c.record_id.in_(ids[chunk:chunk + 500]))
+                         .order_by(COLUMNS.c.record_id, COLUMNS.c.position))
                 for c in conn.execute(query):
-                    data = dict(c._mapping)
-                    columns.setdefault(data.pop("record_id"), []).append(ColumnVerdict(**data))
+                    columns.setdefault(c.record_id, []).append(_column(c))
         return {r["month"]: self._drift(r, columns.get(r["id"], [])) for r in rows}
 
     def drift_record(self, record_id: int) -> DriftRecord:
@@ -296,9 +303,9 @@ class MonthHistory:
             row = conn.execute(sa.select(DRIFT).where(DRIFT.c.id == record_id)).first()
             if row is None:
                 raise KeyError(f"no drift record {record_id}")
-            columns = [ColumnVerdict(**{k: v for k, v in c._mapping.items() if k != "record_id"})
-                       for c in conn.execute(sa.select(COLUMNS)
-                                             .where(COLUMNS.c.record_id == record_id))]
+            columns = [_column(c) for c in conn.execute(
+                sa.select(COLUMNS).where(COLUMNS.c.record_id == record_id)
+                .order_by(COLUMNS.c.position))]
         return self._drift(dict(row._mapping), columns)
 
     def quality_records(self, after: int | None = None) -> dict[str, QualityRecord]:
