@@ -202,6 +202,11 @@ def _column(row) -> ColumnVerdict:
                             if k not in ("record_id", "position")})
 
 
+def _utc(when: dt.datetime | None) -> dt.datetime | None:
+    # SQLite keeps no time zone; every time written here is UTC
+    return when.replace(tzinfo=dt.UTC) if when is not None and when.tzinfo is None else when
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -260,7 +265,7 @@ class MonthHistory:
             relations=RelationRecord(**relations) if relations else None,
             skipped=json.loads(row["skipped"]), reference_rows=row["reference_rows"],
             current_rows=row["current_rows"], report=row["report"] or "", id=row["id"],
-            run_id=row["run_id"], written_at=row["written_at"],
+            run_id=row["run_id"], written_at=_utc(row["written_at"]),
         )
 
     @staticmethod
@@ -268,7 +273,7 @@ class MonthHistory:
         return QualityRecord(
             month=row["month"], passed=bool(row["passed"]),
             findings=[QualityFinding(**f) for f in json.loads(row["findings"])],
-            id=row["id"], run_id=row["run_id"], written_at=row["written_at"])
+            id=row["id"], run_id=row["run_id"], written_at=_utc(row["written_at"]))
 
     @staticmethod
     def _newest_per_month(table: sa.Table, after: int | None, before: str | None):
