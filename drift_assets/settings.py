@@ -114,6 +114,7 @@ class Settings:
     executor: str  # "" (Dagster's default), "in_process" or "celery"
     celery_broker_set: bool
     celery_backend_set: bool
+    config_path: Path = PROJECT_ROOT / "drift_assets.yaml"  # DRIFT_CONFIG: the declarations
     drift: dict = field(default_factory=dict)  # DriftSettings fields the environment sets
     variables: frozenset[str] = frozenset()  # every name set, for dagster.yaml's {env: …}
 
@@ -163,6 +164,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         executor=executor,
         celery_broker_set=bool(env.get("DRIFT_CELERY_BROKER")),
         celery_backend_set=bool(env.get("DRIFT_CELERY_BACKEND")),
+        config_path=Path(env.get("DRIFT_CONFIG") or PROJECT_ROOT / "drift_assets.yaml"),
         drift=drift_values(env),
         variables=frozenset(env),
     )
