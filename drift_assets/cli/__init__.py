@@ -54,6 +54,24 @@ def _parser() -> argparse.ArgumentParser:
     rollback = actions.add_parser("rollback", help="make an earlier version production again")
     rollback.add_argument("version", nargs="?", type=int,
                           help="the version (default: the previous production one)")
+    config = commands.add_parser("config", help="check a datasets declaration")
+    config_actions = config.add_subparsers(dest="action", required=True)
+    config_check = config_actions.add_parser(
+        "check", help="check every key of a declaration, and the columns of its file sources",
+        description="Check a datasets declaration (a YAML file, or a folder of them) without "
+        "running anything.", epilog="exit status: 0 the declaration is usable, 2 it is not "
+        "(the file, the dataset and the key are named)")
+    config_check.add_argument("file", nargs="?",
+                              help="the declaration (default: DRIFT_CONFIG, else "
+                              "drift_assets.yaml at the project root)")
+    init = commands.add_parser(
+        "init", help="print a declaration of a CSV or Parquet table, to start from",
+        description="Read a sample of a table and print a declaration with its columns, their "
+        "inferred kinds and the timestamp column it found; `config check` accepts it as it is.")
+    init.add_argument("file", help="a CSV or Parquet file")
+    init.add_argument("--name", required=True, help="the dataset's name, [a-z][a-z0-9_]*")
+    init.add_argument("--timestamp", help="the column that places a row in a month "
+                      "(default: found in the sample)")
     return parser
 
 
@@ -69,6 +87,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
+    if args.command == "config":
+        from drift_assets.cli.config import run_config
+
+        return run_config(args)
+    if args.command == "init":
+        from drift_assets.cli.config import run_init
+
+        return run_init(args)
     if args.command == "models":
         from drift_assets.cli.models import run_models
 
