@@ -209,6 +209,6 @@ def _forget_profiles(url: str) -> None:
 
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM reference_profile_months"))
+        conn.execute(sa.text("DELETE FROM reference_windows"))
         conn.execute(sa.text("DELETE FROM reference_profiles"))
     engine.dispose()

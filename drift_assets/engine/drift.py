@@ -44,6 +44,7 @@ __all__ = [
     "OrderStatistics",
     "DEFAULT_THRESHOLDS",
     "DriftResult",
+    "SkipReason",
     "aligned_counts",
     "chisquare_pvalue",
     "choose_stattest",
@@ -113,6 +114,23 @@ class OrderStatistics:
     wasserstein: float
     ks_d: float
     histograms: tuple[np.ndarray, np.ndarray] | None
+
+
+class SkipReason(str):
+    """Why a column was not tested: the text, plus the side whose data is at fault
+    (``"reference"`` or ``"current"``), so that a caller can name the file without reading the
+    text. A ``str``, so records, JSON and comparisons see the text alone. A column whose type is
+    not tested is the reference's side: the types are inferred on the reference."""
+
+    side: str | None
+
+    def __new__(cls, text: str, side: str | None = None) -> SkipReason:
+        reason = super().__new__(cls, text)
+        reason.side = side
+        return reason
+
+    def __getnewargs__(self) -> tuple[str, str | None]:  # pickle and copy keep the side
+        return str(self), self.side
 
 
 @dataclass(frozen=True)
@@ -294,8 +312,14 @@ def combine_walks(parts: Sequence[tuple[float, float]]) -> tuple[float, float]:
 
 
 def wasserstein_normed(reference: NumericSummary, raw_distance: float) -> float:
-    """Evidently's score: W1 / max(std(reference, ddof=0), 0.001)."""
-    return raw_distance / max(reference.std, 0.001)
+    """W1 / std(reference, ddof=0), which does not depend on the data's units.
+
+    Evidently divides by ``max(std, 0.001)``: its floor made a column whose reference std is
+    below 0.001 (the same data in other units) score ~0, "no drift", however far it moved.
+    Here the std itself is used; a constant reference (std 0), whose score no unit-free
+    number can give, is refused by :func:`check_column`.
+    """
+    return raw_distance / reference.std
 
 
 def ks_pvalue(reference: NumericSummary, current: NumericSummary, ks_d: float) -> float:
@@ -532,8 +556,8 @@ def detect_drift(
         max_workers: threads for the per-column work (default: one per CPU).
 
     Columns that cannot be tested (entirely missing on either side, a non-num/cat type, data
-    that does not fit the type) are listed in ``result.skipped`` with the reason; Evidently
-    would raise on them instead.
+    that does not fit the type) are listed in ``result.skipped`` with the reason (a
+    :class:`SkipReason`, which names the side at fault); Evidently would raise on them instead.
 
     Raises:
         KeyError: a requested column is missing from ``current`` (or the reference).
@@ -596,22 +620,50 @@ def check_column(
     current: Callable[[], ColumnSummary | str],
     order: Callable[[], OrderStatistics] | None = None,
 ) -> ColumnDrift | str:
-    """ColumnDrift, or the reason the column is skipped: the rules both engines share.
+    """ColumnDrift, or the reason the column is skipped (a :class:`SkipReason` naming the
+    side at fault): the rules both engines share.
 
     ``reference`` is a summary or the reason it could not be made; ``current`` and ``order``
     are called only when the column is testable so far, as they cost a pass over the data.
     """
     if column_type not in TESTABLE_TYPES:
-        return f"column type {column_type!r} is not tested (only numerical and categorical)"
+        return SkipReason(
+            f"column type {column_type!r} is not tested (only numerical and categorical)",
+            "reference")
     if isinstance(reference, str):
-        return reference
+        return SkipReason(reference, "reference")
     if reference.n == 0:
-        return "all values missing in reference"
+        return SkipReason("all values missing in reference", "reference")
     summary = current()
     if isinstance(summary, str):
-        return summary
+        return SkipReason(summary, "current")
     if summary.n_total == 0:
-        return "no rows in current"
+        return SkipReason("no rows in current", "current")
     if summary.n == 0:
-        return "all values missing in current"
+        return SkipReason("all values missing in current", "current")
+    if column_type == "num":
+        refused = _unit_free_refusal(reference, summary)
+        if refused is not None:
+            return refused
     return column_drift(column, column_type, reference, summary, order() if order else None)
+
+
+def _unit_free_refusal(reference: ColumnSummary, current: ColumnSummary) -> SkipReason | None:
+    """Why a numeric column's scores could not be the same in any unit, or None.
+
+    Values spread wider than float64 can subtract (max - min overflows) have no PSI bins and no
+    finite distances; a constant reference has no std to norm the Wasserstein distance by.
+    """
+    low = min(reference.minimum, current.minimum)
+    high = max(reference.maximum, current.maximum)
+    if not math.isfinite(high - low):
+        side = "current" if math.isfinite(reference.maximum - reference.minimum) else "reference"
+        return SkipReason(
+            f"values from {low:.3g} to {high:.3g}: max - min overflows float64, so the"
+            " distances and the PSI bins cannot be computed; rescale the column", side)
+    if reference.minimum == reference.maximum and \
+            choose_stattest("num", reference, current) == "wasserstein":
+        return SkipReason(
+            f"reference is constant ({reference.minimum:.6g}): the normed Wasserstein distance"
+            " W1/std(reference) is undefined", "reference")
+    return None

@@ -203,6 +203,11 @@ def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return values[starts], counts.astype(np.int64)
 
 
+def _exponent(minimum: float, maximum: float) -> int:
+    """The power of two ``e`` with ``max(|minimum|, |maximum|) / 2**e`` in [0.5, 1) (0 for 0)."""
+    return math.frexp(max(abs(minimum), abs(maximum)))[1]
+
+
 @dataclass(frozen=True, eq=False)
 class NumericPartial:
     """The small statistics of one numeric column (or of one piece of it), mergeable.
@@ -212,16 +217,24 @@ class NumericPartial:
     rounding), the range (for shared histogram edges), and the table of distinct values while
     there are at most ``TABLE_CAP`` of them. A worker returns one per piece of a month; the
     single-process engine makes one for the whole column: the same code either way.
+
+    The moments are computed on the values divided by ``2**exponent``, which brings the largest
+    magnitude into [0.5, 1): squares of values near 1e200 would overflow to inf (and those of
+    values near 1e-200 underflow to 0), which made the standard deviation, and every score
+    divided by it, depend on the data's units. Dividing by a power of two is exact, so for
+    ordinary data the results are bit for bit those of the unscaled formulas.
     """
 
     n: int
     n_missing: int
     mean: float
-    m2: float  # sum of squared deviations from the mean
+    m2: float  # sum of squared deviations from the mean, of the values / 2**exponent
     minimum: float
     maximum: float
     integer: bool
     table: tuple[np.ndarray, np.ndarray] | None = field(repr=False)
+    # 0 in profiles pickled before the scaling: their m2 is unscaled, which is what 0 means
+    exponent: int = 0
 
     @classmethod
     def from_sorted(cls, values: np.ndarray, n_missing: int, integer: bool) -> NumericPartial:
@@ -229,27 +242,35 @@ class NumericPartial:
         n = int(values.size)
         if not n:
             return cls(0, n_missing, math.nan, 0.0, math.inf, -math.inf, integer, _runs(values))
-        mean = values.mean()
-        deviation = values - mean
+        exponent = _exponent(float(values[0]), float(values[-1]))
+        # a multiplication (twice as fast as np.ldexp) unless 2**-exponent overflows
+        deviation = (values * math.ldexp(1.0, -exponent) if exponent > -1000
+                     else np.ldexp(values, -exponent))
+        mean = deviation.mean()
+        deviation -= mean
         deviation *= deviation  # np.std's own steps, so the one-piece case equals it bit for bit
         distinct = _runs(values)
-        return cls(n, n_missing, float(mean), float(deviation.sum()), float(values[0]),
-                   float(values[-1]), integer, distinct if distinct[0].size <= TABLE_CAP else None)
+        return cls(n, n_missing, math.ldexp(float(mean), exponent), float(deviation.sum()),
+                   float(values[0]), float(values[-1]), integer,
+                   distinct if distinct[0].size <= TABLE_CAP else None, exponent)
 
     @classmethod
     def merge(cls, parts: Sequence[NumericPartial]) -> NumericPartial:
         """The partial of the union of several pieces."""
-        n, mean, m2 = 0, math.nan, 0.0
+        exponent = max((p.exponent for p in parts if p.n), default=0)
+        n, mean, m2 = 0, math.nan, 0.0  # mean in units of 2**exponent, as m2
         for part in parts:
             if not part.n:
                 continue
+            part_mean = math.ldexp(part.mean, -exponent)
+            part_m2 = math.ldexp(part.m2, 2 * (part.exponent - exponent))
             if not n:
-                n, mean, m2 = part.n, part.mean, part.m2
+                n, mean, m2 = part.n, part_mean, part_m2
                 continue
             total = n + part.n
-            delta = part.mean - mean
+            delta = part_mean - mean
             mean += delta * part.n / total
-            m2 += part.m2 + delta * delta * n * part.n / total
+            m2 += part_m2 + delta * delta * n * part.n / total
             n = total
         table = None
         if all(p.table is not None for p in parts):
@@ -258,10 +279,10 @@ class NumericPartial:
             counts = np.bincount(where, weights=np.concatenate([p.table[1] for p in parts]),
                                  minlength=keys.size) if parts else np.zeros(0)
             table = (keys, counts.astype(np.int64)) if keys.size <= TABLE_CAP else None
-        return cls(n, sum(p.n_missing for p in parts), mean, m2,
+        return cls(n, sum(p.n_missing for p in parts), math.ldexp(mean, exponent), m2,
                    min((p.minimum for p in parts), default=math.inf),
                    max((p.maximum for p in parts), default=-math.inf),
-                   all(p.integer for p in parts), table)
+                   all(p.integer for p in parts), table, exponent)
 
     @property
     def n_total(self) -> int:
@@ -270,8 +291,9 @@ class NumericPartial:
 
     @property
     def std(self) -> float:
-        """Population standard deviation (ddof=0, as Evidently's ``np.std(reference)``)."""
-        return math.sqrt(self.m2 / self.n) if self.n else math.nan
+        """Population standard deviation (ddof=0, as Evidently's ``np.std(reference)``), finite
+        and of the data's own scale however large or small the values are."""
+        return math.ldexp(math.sqrt(self.m2 / self.n), self.exponent) if self.n else math.nan
 
     @property
     def n_unique(self) -> int:

@@ -7,15 +7,24 @@ one month at once take turns (an advisory lock), so they cannot double it.
 
 On PostgreSQL the rows go in with COPY (on the connection of that same transaction) and reads are
 streamed from a server-side cursor in chunks; SQLite uses executemany and plain reads.
+
+The URL carries the database password, so nothing here lets it reach a message: a URL that
+cannot be parsed exactly is refused with words that say why (never its text), errors of the first
+connection are re-raised with the URL shown as :func:`redact_url` renders it and the driver's
+reason scrubbed of the password, without chaining the driver's exception, and the resource's repr
+and the arguments of its Dask tasks show the URL with the password hidden.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 import sqlalchemy as sa
@@ -39,14 +48,130 @@ REFERENCE = _table("reference")
 CURRENT = _table("current")
 
 
+class WarehouseURLError(ValueError):
+    """The warehouse URL is not one SQLAlchemy reads as its author meant; the message says what
+    is wrong in words and holds nothing of the URL."""
+
+
+class WarehouseConnectionError(ConnectionError):
+    """The warehouse at a well-formed URL could not be opened; the message shows the URL with
+    its password hidden and the driver's reason scrubbed of it."""
+
+
+_URL_FORM = "dialect[+driver]://user:password@host:port/database"
+_SCHEME = re.compile(r"[\w+]+(?=://)")
+# SQLAlchemy's own split of the credentials: user up to ':', password up to the first '@'
+_CREDENTIALS = re.compile(r"[\w+]+://[^:/]*:([^@]*)@")
+_HIDDEN = "***"
+
+
+def _parse_url(url: str) -> sa.URL:
+    """The parsed URL, or :class:`WarehouseURLError` saying what is wrong with it.
+
+    A password holding a raw '@' is the usual culprit: SQLAlchemy (like libpq) ends the
+    password at the first '@' and reads the rest of it as the host, the port, the database or a
+    query, which then show in the driver's messages ("failed to resolve host …"). So a URL
+    with more than one '@' is refused before any driver sees it: the one '@' a URL holds ends
+    its credentials, and an '@' anywhere else is written %40.
+    """
+    problem = None
+    if url.count("@") > 1:
+        problem = (f"it holds {url.count('@')} '@' where a URL holds one, before the host: "
+                   "percent-encode the user name and the password ('@' as %40, '/' as %2F, "
+                   "':' as %3A, '%' as %25)")
+    else:
+        try:
+            parsed = sa.make_url(url)
+        except ValueError:  # int() of the text after the host's ':'
+            problem = "its port is not a number"
+        except sa.exc.ArgumentError:
+            problem = f"it is not of the form {_URL_FORM}"
+    if problem is None:
+        return parsed
+    # raised outside the except clauses: no context that could print the URL's pieces
+    raise WarehouseURLError(
+        f"the warehouse URL (DRIFT_WAREHOUSE_URL) is not a valid SQLAlchemy URL: {problem}")
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password hidden, for messages: ``postgresql://drift:***@host:5432/db``.
+
+    With more than one '@' the credentials, as their author meant them, run to the last one:
+    only what follows it shows. A URL that does not parse shows its scheme alone; query values
+    whose key names a password are hidden too.
+    """
+    scheme = _SCHEME.match(url)
+    scheme = scheme.group(0) if scheme else ""
+    if url.count("@") > 1:
+        return f"{scheme}://{_HIDDEN}@{url.rpartition('@')[2]}"
+    try:
+        parsed = sa.make_url(url)
+    except (ValueError, sa.exc.ArgumentError):
+        return f"{scheme}://{_HIDDEN}"
+    secret_keys = [key for key in parsed.query if "pass" in key.lower()]
+    if secret_keys:
+        parsed = parsed.update_query_dict({key: "HIDDEN" for key in secret_keys})
+    return parsed.render_as_string(hide_password=True).replace("=HIDDEN", f"={_HIDDEN}")
+
+
+def _secrets(url: str) -> list[str]:
+    """Every text of ``url`` that could carry its password, longest first: the URL itself, the
+    password as written, parsed and percent-encoded, and its pieces between '@'s."""
+    passwords = set()
+    credentials = _CREDENTIALS.match(url)
+    if credentials:
+        passwords.add(credentials.group(1))
+    # as its author meant it: the password runs to the last '@' before the host
+    authority = url.split("://", 1)[-1].rsplit("@", 1)
+    if len(authority) == 2 and ":" in authority[0]:
+        passwords.add(authority[0].split(":", 1)[1])
+    urls = {url}
+    try:
+        parsed = sa.make_url(url)
+    except (ValueError, sa.exc.ArgumentError):
+        parsed = None
+    if parsed is not None:
+        urls.add(parsed.render_as_string(hide_password=False))
+        passwords |= {parsed.password or ""} | {
+            value for key, value in parsed.query.items()
+            if "pass" in key.lower() and isinstance(value, str)}
+        passwords |= {quote(password, safe="") for password in passwords}
+    # pieces shorter than 4 characters would garble the message and carry little of a secret
+    pieces = {piece for password in passwords for piece in password.split("@") if len(piece) >= 4}
+    return sorted((text for text in urls | passwords | pieces if text), key=len, reverse=True)
+
+
+def _reason(exc: BaseException, url: str) -> str:
+    """One line of what went wrong, from the driver's own message, without the URL or any part
+    of its password."""
+    cause = getattr(exc, "orig", None) or exc  # a DBAPIError's driver error, without SQL
+    lines = [line.strip() for line in str(cause).splitlines()]
+    text = "; ".join(line for line in lines if line and not line.startswith("(Background on"))
+    for secret in _secrets(url):
+        text = text.replace(secret, _HIDDEN)
+    return f"{type(cause).__name__}: {text}" if text else type(cause).__name__
+
+
 @cache
 def _engine(url: str) -> sa.Engine:
-    parsed = sa.make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url)
-    METADATA.create_all(engine, checkfirst=True)
-    return engine
+    """The engine of ``url``, its tables created: a bad URL or a failed first connection raises
+    an error that shows the URL only as :func:`redact_url` renders it."""
+    parsed = _parse_url(url)
+    engine, problem = None, None
+    try:
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed)
+        METADATA.create_all(engine, checkfirst=True)
+    except Exception as exc:  # re-raised below, as a message that cannot hold the password
+        problem = _reason(exc, url)
+    if problem is None:
+        return engine
+    if engine is not None:
+        engine.dispose()
+    # raised outside the except clause: the driver's exception, whose text may hold the URL or
+    # pieces of the password, is neither the cause nor the context of this one
+    raise WarehouseConnectionError(f"cannot open the warehouse at {redact_url(url)}: {problem}")
 
 
 def typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -101,13 +226,25 @@ def _copy(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, rows: int) 
                                          dialect=conn.dialect) from exc
 
 
-def _read_days(url: str, chunk_rows: int, table: str, first: dt.date, last: dt.date
+@dataclass(frozen=True)
+class _Address:
+    """The warehouse URL on its way to a Dask worker, as a task argument. Dask shows task
+    arguments (workers before 2025 logged a failed task's arguments; debuggers and the
+    dashboard show them); this one shows the password hidden."""
+
+    url: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"_Address({redact_url(self.url)!r})"
+
+
+def _read_days(address: _Address, chunk_rows: int, table: str, first: dt.date, last: dt.date
                ) -> pd.DataFrame:
     """The rows of ``table`` from ``first`` to ``last`` (a partition of :meth:`dask_window`)."""
     source = METADATA.tables[table]
     day = source.c[DATE_COLUMN]
     query = sa.select(source).where(day >= first, day <= last).order_by(day, source.c.instant)
-    return Warehouse(url=url, chunk_rows=chunk_rows)._read(query)
+    return Warehouse(url=address.url, chunk_rows=chunk_rows)._read(query)
 
 
 class Warehouse(ConfigurableResource):
@@ -117,6 +254,13 @@ class Warehouse(ConfigurableResource):
     chunk_rows: int = Field(
         default=50_000, description="PostgreSQL: rows per COPY write and per streamed read"
     )
+
+    def __repr_args__(self):
+        # pydantic's repr and str of the resource: the URL with its password hidden
+        for name, value in super().__repr_args__():
+            if name == "url" and isinstance(value, str) and not isinstance(value, EnvVar):
+                value = redact_url(value)
+            yield name, value
 
     @property
     def resolved_url(self) -> str:
@@ -223,10 +367,11 @@ class Warehouse(ConfigurableResource):
                 spans[-1][1:] = [first, spans[-1][2] + rows]
             else:
                 spans.append([first, first, rows])
-        # The URL goes to the workers inside the task, never into a key (keys are hashes).
-        url = self.resolved_url
+        # The URL goes to the workers inside the task, never into a key (keys are hashes), and
+        # the task's argument shows it with the password hidden.
+        address = _Address(self.resolved_url)
         meta = typed(pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS}))
-        parts = [dask.delayed(_read_days)(url, self.chunk_rows, table.name, first, last)
+        parts = [dask.delayed(_read_days)(address, self.chunk_rows, table.name, first, last)
                  for first, last, _ in spans]
         frame = dd.from_delayed(parts, meta=meta) if parts else dd.from_pandas(meta, npartitions=1)
         return frame, sum(rows for *_, rows in spans)
