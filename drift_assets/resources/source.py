@@ -48,12 +48,17 @@ class FileSource(DataSource):
 
     location: str = Field(description="path or URL of a CSV or Parquet file")
     unique_days: bool = Field(default=True, description="one row a day: a repeated day is an error")
+    download_deadline: float = Field(default=source.DOWNLOAD_DEADLINE,
+                                     description="seconds a download of a URL may take in all")
 
     def load_month(self, month: str | dt.date) -> pd.DataFrame:
-        return source.load_month(self.location, month, unique_days=self.unique_days)
+        return source.load_month(self.location, month, unique_days=self.unique_days,
+                                 deadline=self.download_deadline)
 
     def iter_month(self, month: str | dt.date) -> Iterator[pd.DataFrame]:
-        return source.iter_month(self.location, month, unique_days=self.unique_days)
+        """The month in chunks: a CSV file a chunk of rows at a time, Parquet by file or batch."""
+        return source.iter_month(self.location, month, unique_days=self.unique_days,
+                                 deadline=self.download_deadline)
 
     def describe(self) -> str:
         return self.location
