@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 from dagster import (
+    DagsterRunStatus,
     DefaultSensorStatus,
     RunRequest,
     RunsFilter,
@@ -19,9 +20,9 @@ from drift_assets.jobs import monthly_drift_job, training_job
 from drift_assets.lib.cursor import SensorCursor
 from drift_assets.lib.history import DriftRecord, MonthHistory, QualityRecord
 from drift_assets.lib.messages import Alert
+from drift_assets.lib.outbox import Outbox
 from drift_assets.lib.source import month_location
 from drift_assets.lib.trigger import Decision, Report, TriggerState, evaluate, quality_failures
-from drift_assets.outbox import flush, send_or_keep
 from drift_assets.partitions import monthly_partitions
 from drift_assets.resources import (
     DataSource,
@@ -87,7 +88,8 @@ def drift_sensor(context: SensorEvaluationContext, settings: DriftSettings, noti
     cause. Months that cross the drift threshold (with hysteresis: not again while they stay
     above) make one retrain request per evaluation, whose run sends one notification for all of
     them. During the retrain cooldown the drift alert is sent at once and the retrain waits."""
-    flush(context.instance, notifier, context.log)  # alerts a failing channel kept waiting
+    outbox = Outbox(warehouse.engine)
+    outbox.deliver(notifier, context.log)  # alerts a failing channel kept waiting
     cursor = SensorCursor(warehouse.engine, "drift_sensor")
     saved, version = cursor.load()
     state = TriggerState.loads(saved)
@@ -104,29 +106,63 @@ def drift_sensor(context: SensorEvaluationContext, settings: DriftSettings, noti
         persistence=(k, n), new_causes=settings.thresholds == "calibrated",
     )
     state = decision.state
-    # A request leaves the state once its run exists: the daemon or another process started it.
-    state.requests = [r for r in state.requests if not context.instance.get_run_records(
-        RunsFilter(tags={RUN_KEY_TAG: r["run_key"]}), limit=1)]
+    state.requests, failed = _follow_requests(context.instance, state.requests)
     if decision.retrain_months:
         state.requests.append(_retrain_request(decision))
-    if not cursor.save(state.dumps(), version):
+    alerts = [(f"retrain-failed:{request['run_key']}", failure) for request, failure in failed]
+    if broken:
+        records = [quality[month] for month, _ in broken]
+        alerts.append((f"quality:{','.join(str(r.id) for r in records)}",
+                       quality_alert(records)))
+    if decision.fired and not decision.retrain_months:
+        alerts.append((f"drift:{','.join(str(i) for i in decision.records)}", Alert(
+            title=f"Data drift in {', '.join(r.month for r in decision.fired)}",
+            drift=[drift[r.month].fact() for r in decision.fired],
+            facts=[("changes", decision.changes)], action=decision.skip,
+            link=decision.fired[-1].report)))
+    # The state and the alerts it raised are saved together: a crash after this line loses
+    # neither, and an evaluation that lost the race to another saves neither.
+    if not cursor.save(state.dumps(), version, alerts):
         return SkipReason("another evaluation of drift_sensor handled these records at the "
                           "same time; the next one starts from its state")
-    if broken:
-        send_or_keep(context.instance, notifier,
-                     quality_alert([quality[month] for month, _ in broken]), context.log)
-    if decision.fired and not decision.retrain_months:
-        send_or_keep(
-            context.instance, notifier,
-            Alert(title=f"Data drift in {', '.join(r.month for r in decision.fired)}",
-                  drift=[drift[r.month].fact() for r in decision.fired],
-                  facts=[("changes", decision.changes)], action=decision.skip,
-                  link=decision.fired[-1].report),
-            context.log,
-        )
+    outbox.deliver(notifier, context.log)
     if not state.requests:
         return SkipReason(decision.skip)
     return SensorResult(run_requests=[run_request(r) for r in state.requests])
+
+
+FINISHED = (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
+
+
+def _follow_requests(instance, requests: list[dict]) -> tuple[list[dict], list[tuple]]:
+    """The retrains still to ask for (no run yet, or one still going), and the failed ones
+    with their alert. A retrain whose run succeeded leaves the state; one whose every run
+    ended without success leaves it too, as an alert: a failed retrain never blocks later
+    months and is never reported as done."""
+    still, failed = [], []
+    for request in requests:
+        runs = [r.dagster_run for r in instance.get_run_records(
+            RunsFilter(tags={RUN_KEY_TAG: request["run_key"]}))]
+        if any(run.status == DagsterRunStatus.SUCCESS for run in runs):
+            continue
+        if runs and all(run.status in FINISHED for run in runs):
+            failed.append((request, _failure_alert(instance, request, runs[0])))
+            continue
+        still.append(request)
+    return still, failed
+
+
+def _failure_alert(instance, request: dict, run) -> Alert:
+    from dagster import DagsterEventType
+
+    failures = instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE)
+    why = (failures[0].dagster_event.step_failure_data.error.message.strip().splitlines()[0]
+           if failures and failures[0].dagster_event.step_failure_data.error else
+           f"the run ended {run.status.value}")
+    return Alert(title=f"Retrain for drift in {', '.join(request['months'])} failed",
+                 facts=[("run", run.run_id), ("error", why)],
+                 action="the production model is unchanged; fix the cause and run training_job "
+                        "(or the next drift retrains)", kind="model")
 
 
 # --- S3 arrivals: an uploaded month is checked at once, instead of waiting for Monday. ---

@@ -106,6 +106,10 @@ def s3(moto_server, monkeypatch, tmp_path):
     yield client, bucket
 
 
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
 class SlackServer:
     """A loopback HTTP server that answers like Slack's Web API and records every request.
 
@@ -136,6 +140,16 @@ class SlackServer:
                     self._answer(200, json.dumps({"ok": True, "channel": body.get("channel"),
                                                   "ts": "1700000000.000100"}).encode(),
                                  "application/json")
+
+            def do_GET(self):  # noqa: N802 - conversations.history: what was posted, newest first
+                recorder.requests.append({"path": self.path, "headers": dict(self.headers),
+                                          "body": {}})
+                posted = [r["body"] for r in recorder.requests
+                          if r["path"].endswith("/chat.postMessage")]
+                messages = [{"text": b.get("text"), "metadata": _json(b.get("metadata"))}
+                            for b in reversed(posted)]
+                self._answer(200, json.dumps({"ok": True, "messages": messages}).encode(),
+                             "application/json")
 
             def _answer(self, status: int, payload: bytes, kind: str):
                 self.send_response(status)

@@ -89,8 +89,8 @@ def test_two_samples_of_one_month_do_not_drift(env, instance):
 def test_quality_checks_show_as_asset_checks(resources, instance, reference):
     result = _run_month("2011-07", resources, instance)
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
-    assert set(checks) == {"missing_values", "schema", "stuck_values", "constant_columns",
-                           "value_ranges"}
+    assert set(checks) == {"missing_values", "schema", "stuck_values", "impossible_values",
+                           "constant_columns", "value_ranges"}
     assert checks["missing_values"].passed and checks["schema"].passed
     assert not checks["value_ranges"].passed  # July is warmer than every January day
     assert "temp" in checks["value_ranges"].metadata["columns"].value

@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -98,3 +100,79 @@ def test_cohens_h_weighs_a_rare_category_that_becomes_common():
     vanished = 2 * abs(angle[0] - angle[1])  # clear: 20 of 31 days, then none
     common = 2 * abs(angle[2] - angle[3])  # rain: 1 day, then 21
     assert cohens_h(before, recoded) == pytest.approx(max(vanished, common))
+
+
+def test_values_no_sensor_can_produce_are_a_blocking_finding_naming_the_column():
+    """Issue 18: humidity 1e300 and a temperature of -1e9 are no weather, a negative count or a
+    fifth season no record; each names its column, its value and the bound it broke, in any
+    column (cnt is no monitored feature), and fails the month."""
+    reference, current = _month("2011-01"), _month("2011-01", seed=3)
+    current.loc[3, "hum"] = 1e300
+    current.loc[7, "temp"] = -1e9
+    current.loc[9, "cnt"] = -5
+    current.loc[11, "season"] = 5
+    report = quality.assess(current, reference, FEATURES)
+    found = {f.column: f for f in report.findings_for("impossible_values")}
+    assert set(found) == {"hum", "temp", "cnt", "season"}
+    assert found["hum"].message == "hum: value 1e+300 outside its possible range [0, 1]"
+    assert found["temp"].message == "temp: value -1e+09 outside its possible range [-2.5, 2.5]"
+    assert found["cnt"].message == "cnt: value -5 outside its possible range [0, 1e+06]"
+    assert found["season"].message == "season: value 5 outside its possible range [1, 4]"
+    assert found["hum"].value == 1e300 and found["hum"].severity == quality.ERROR
+    assert not report.passed
+
+
+def test_a_count_far_beyond_the_reference_and_a_non_finite_value_are_impossible():
+    """Within its possible range a count can still be absurd for this deployment: more than
+    FAR_FROM_REFERENCE reference ranges beyond the reference; infinity is never a value."""
+    reference, current = _month("2011-01"), _month("2011-01", seed=3)
+    span = reference["registered"].max() - reference["registered"].min()
+    far = int(reference["registered"].max() + (quality.FAR_FROM_REFERENCE + 1) * span)
+    assert far < quality.POSSIBLE_RANGES["registered"][1]
+    current.loc[4, "registered"] = far
+    current["windspeed"] = current["windspeed"].astype(float)
+    current.loc[5, "windspeed"] = np.inf
+    found = {f.column: f.message for f in quality.assess(current, reference, FEATURES)
+             .findings_for("impossible_values")}
+    assert found["registered"].startswith(f"registered: value {far:g} more than "
+                                          f"{quality.FAR_FROM_REFERENCE} reference ranges")
+    assert found["windspeed"] == "windspeed: value inf is not a finite number"
+    # a month with a season's values beyond the reference is drift's business, not this rule's
+    july = quality.assess(_month("2012-07", 4), reference, FEATURES)
+    assert july.findings_for("value_ranges") and not july.findings_for("impossible_values")
+
+
+def test_the_rule_is_a_blocking_error_and_quiet_on_every_generated_month():
+    """Every generated month of 2011-2014 against the default reference (the scan behind the
+    bounds, over seeds 0..8 and every reference month, is in the report of issue 18)."""
+    assert quality.RULES["impossible_values"][0] == quality.ERROR
+    reference = quality.profile(_month("2011-01"))
+    bounds = quality.reference_bounds(reference)
+    for year, month in itertools.product(range(2011, 2015), range(1, 13)):
+        current = quality.profile(_month(f"{year}-{month:02d}", seed=5), bounds)
+        report = quality.apply_rules(current, reference, FEATURES)
+        assert report.findings_for("impossible_values") == [], (year, month)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # Dask's std of 1e300
+def test_impossible_values_on_the_dask_path():
+    """profile_on_cluster carries each column's min and max, so apply_rules finds the same."""
+    import dask.dataframe as dd
+    from distributed import Client
+
+    reference, current = _month("2011-01"), _month("2011-01", seed=3)
+    current.loc[3, "hum"] = 1e300
+    current.loc[9, "cnt"] = -5
+    with Client(processes=False, n_workers=1, threads_per_worker=1,
+                dashboard_address=None) as client:
+        ref_profile = quality.profile_on_cluster(dd.from_pandas(reference, npartitions=2),
+                                                 client)
+        cur_profile = quality.profile_on_cluster(dd.from_pandas(current, npartitions=3), client,
+                                                 quality.reference_bounds(ref_profile))
+    report = quality.apply_rules(cur_profile, ref_profile, FEATURES)
+    single = quality.assess(current, reference, FEATURES)
+    assert [f.message for f in report.findings_for("impossible_values")] == \
+        [f.message for f in single.findings_for("impossible_values")] == \
+        ["hum: value 1e+300 outside its possible range [0, 1]",
+         "cnt: value -5 outside its possible range [0, 1e+06]"]
+    assert not report.passed

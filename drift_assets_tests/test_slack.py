@@ -133,10 +133,11 @@ def test_an_unreachable_slack_raises_naming_the_channel(slack_env, slack_server)
 def test_a_failed_alert_is_retried_at_the_next_tick_and_sent_once(env, instance, slack_server,
                                                                   monkeypatch):
     """Slack answers 500 while the retrain runs: the model is stored all the same, the message
-    waits in the outbox, the next sensor tick sends it, and the tick after does not again."""
+    waits in the outbox (in the warehouse), the next sensor tick sends it, and the tick after
+    does not again."""
     from dagster import build_sensor_context, materialize
 
-    from drift_assets.outbox import waiting
+    from drift_assets.lib.outbox import Outbox
     from drift_assets.resources import build_resources
     from drift_assets.sensors import drift_sensor
     from drift_assets_tests.graph import ALL_ASSETS, current_data, reference_table, trained_model
@@ -155,7 +156,9 @@ def test_a_failed_alert_is_retried_at_the_next_tick_and_sent_once(env, instance,
                       instance=instance, run_config={"ops": {"trained_model": {"config": config}}})
     assert run.success and resources["model_store"].versions("bike_demand_ridge") == [1]
     assert slack_server.posted() != []  # it was tried (and refused)
-    assert [a.title for a in waiting(instance)] == ["Data drift in 2011-03: model retrained"]
+    outbox = Outbox(resources["warehouse"].engine)
+    assert [o.alert.title for o in outbox.undelivered()] == [
+        "Data drift in 2011-03: model retrained"]
     tried = len(slack_server.posted())
     slack_server.mode = "ok"
     context = build_sensor_context(instance=instance, resources=resources)
@@ -163,7 +166,7 @@ def test_a_failed_alert_is_retried_at_the_next_tick_and_sent_once(env, instance,
     delivered = slack_server.posted()[tried:]
     assert [m["text"].splitlines()[0] for m in delivered] == [
         "Data drift in 2011-03: model retrained"]
-    assert waiting(instance) == []
+    assert outbox.undelivered() == []
     drift_sensor.evaluate_tick(build_sensor_context(instance=instance, resources=resources))
     assert len(slack_server.posted()) == tried + 1  # never twice
     resources["warehouse"].dispose()

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.compose import TransformedTargetRegressor
@@ -65,3 +66,38 @@ def test_unlabelled_rows_are_left_out():
     frame.loc[frame.index[-30:], "cnt"] = None
     result = train(frame)
     assert result.train_rows + result.holdout_rows == len(frame) - 30
+
+
+def _poisoned() -> pd.DataFrame:
+    """Issue 18's month: humidity 1e300, an infinite temperature twice, a negative count."""
+    frame = conform(generate("2011-01", "2011-06"), "test")
+    frame["temp"] = frame["temp"].astype(float)
+    frame.loc[40, "hum"] = 1e300  # finite, but its square, which the model computes, is not
+    frame.loc[[50, 51], "temp"] = np.inf
+    frame.loc[60, "cnt"] = -5
+    return frame
+
+
+def test_training_refuses_non_finite_input_naming_each_column_and_count():
+    with pytest.raises(ValueError) as raised:
+        train(_poisoned())
+    message = str(raised.value)
+    assert message.startswith("cannot train the model: ")
+    assert "temp: 2 values are non-finite (itself or its square), e.g. inf" in message
+    assert "hum: 1 value is non-finite (itself or its square), e.g. 1e+300" in message
+    assert "cnt: 1 value is negative or non-finite (log1p(cnt) is learnt), e.g. -5" in message
+    assert "atemp" not in message and "windspeed" not in message
+
+
+def test_evaluate_and_the_error_model_refuse_non_finite_input(trained):
+    from drift_assets.lib.estimation import fit_error_model
+
+    frame, result = trained
+    poisoned = _poisoned()
+    with pytest.raises(ValueError, match=r"cannot evaluate the model: temp: 2 values"):
+        evaluate(result.model, poisoned)
+    holdout = labelled(poisoned)
+    with pytest.raises(ValueError, match=r"cannot fit the error model: temp: 2 values .*; "
+                                         r"hum: 1 value .*; cnt: 1 value is negative"):
+        fit_error_model(result.model.best_estimator_, holdout)
+    fit_error_model(result.model.best_estimator_, labelled(frame))  # clean rows still fit

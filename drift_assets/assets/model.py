@@ -20,15 +20,23 @@ from drift_assets.lib import charts
 from drift_assets.lib.estimation import MonitoredModel, fit_error_model
 from drift_assets.lib.history import MonthHistory
 from drift_assets.lib.lifecycle import GateDecision, error_threshold, promotion_gate, roll_back
+from drift_assets.lib.locks import exclusive
 from drift_assets.lib.messages import Alert
 from drift_assets.lib.months import month_label
-from drift_assets.lib.registry import CANDIDATE, ModelRecord, ModelRegistry, load_model
+from drift_assets.lib.outbox import Outbox
+from drift_assets.lib.registry import (
+    CANDIDATE,
+    ModelRecord,
+    ModelRegistry,
+    load_model,
+)
 from drift_assets.lib.schema import DATE_COLUMN
 from drift_assets.lib.training import ALPHAS, TrainingResult, evaluate, labelled, train
-from drift_assets.outbox import send_or_keep
 from drift_assets.partitions import monthly_partitions
 from drift_assets.resources import DriftSettings, ModelStore, Notifier, Warehouse
 from drift_assets.resources.model_store import StoredModel
+
+RUN_KEY_TAG = "dagster/run_key"
 
 MODEL_NAME = "bike_demand_ridge"
 
@@ -62,31 +70,62 @@ def trained_model(
     model registry; it becomes production only if it is no worse than the production model on the
     same holdout."""
     registry = ModelRegistry(warehouse.engine)
-    result, holdout = _train_candidate(warehouse, settings.holdout_share, config.alphas)
+    # One version per training request, whoever runs it and however often: a re-run (after a
+    # crash, or by a second process at the same time) finds the version of its request.
+    request = context.run.tags.get(RUN_KEY_TAG) or context.run.run_id
+    with exclusive(warehouse.engine, f"train {MODEL_NAME}"):
+        record = registry.by_request(request) or _train_and_register(
+            registry, model_store, warehouse, settings, config, request)
+    promoted, gate = registry.gate_answer(record.version)
+    status = "production" if promoted else "candidate"
+    context.log.info(f"{MODEL_NAME} v{record.version} stored at {record.uri}: {status}; {gate}")
+    _notify_trained(context, notifier, warehouse, config, record, status, gate, request)
+    return MaterializeResult(metadata=_training_metadata(record, config, status, gate,
+                                                         registry))
+
+
+def _training_frame(warehouse: Warehouse) -> pd.DataFrame:
+    """The reference plus all current data so far, each day once, without the months whose
+    blocking quality checks failed: a broken month must not break every later retrain."""
+    broken = {m for m, r in MonthHistory(warehouse.engine).quality_records().items()
+              if not r.passed}
+    current = warehouse.read_current()
+    if broken and len(current):
+        months = pd.to_datetime(current[DATE_COLUMN]).dt.strftime("%Y-%m")
+        current = current[~months.isin(broken)]
+    frame = pd.concat([warehouse.read_reference(), current], ignore_index=True)
+    return frame.drop_duplicates(subset=[DATE_COLUMN, "instant"])
+
+
+def _train_and_register(registry: ModelRegistry, store: ModelStore, warehouse: Warehouse,
+                        settings: DriftSettings, config: TrainingConfig, request: str
+                        ) -> ModelRecord:
+    """Train, store and register the version of ``request``, the gate's answer with it. A
+    version stored for the request by a run that died before registering it is registered as
+    it is, not trained and stored again."""
+    frame = _training_frame(warehouse)
+    stored = store.find(MODEL_NAME, request)
+    if stored is None:
+        result = train(frame, holdout_share=settings.holdout_share, alphas=config.alphas)
+        stored = _store(store, result, _holdout(frame, result.holdout_start), config, request)
+    holdout = _holdout(frame, dt.date.fromisoformat(stored.metadata["holdout_start"]))
     decision, production_rmsle = _gate_against_production(
-        registry, model_store, result, holdout, settings.promotion_tolerance)
-    stored = _store_and_register(registry, model_store, result, holdout, decision, config,
-                                 context.run.run_id)
-    status = "production" if decision.promote else "candidate"
-    context.log.info(f"{MODEL_NAME} v{stored.version} stored at {stored.uri}: {status}; "
-                     f"{decision.reason}")
-    _notify_trained(context, notifier, warehouse, config, stored, status, decision)
-    return MaterializeResult(metadata=_training_metadata(
-        result, config, stored, status, decision, production_rmsle, registry))
+        registry, store, stored.metadata["holdout_rmsle"], holdout,
+        settings.promotion_tolerance)
+    record = _record(stored, production_rmsle, config.reason, request)
+    registry.register(record, event_detail=f"trained ({config.reason})",
+                      promote=decision.promote, decision=decision.reason)
+    return registry.by_request(request)
 
 
-def _train_candidate(warehouse: Warehouse, holdout_share: float, alphas: list[float]
-                     ) -> tuple[TrainingResult, pd.DataFrame]:
-    """Train on the reference plus all current data so far; return the result and its holdout
-    (the labelled rows from the holdout's first day), which the gate and the error model share."""
-    frame = pd.concat([warehouse.read_reference(), warehouse.read_current()], ignore_index=True)
-    frame = frame.drop_duplicates(subset=[DATE_COLUMN, "instant"])
-    result = train(frame, holdout_share=holdout_share, alphas=alphas)
-    holdout = labelled(frame)
-    return result, holdout[holdout[DATE_COLUMN] >= result.holdout_start]
+def _holdout(frame: pd.DataFrame, start: dt.date) -> pd.DataFrame:
+    """The labelled rows from the holdout's first day, which the gate and the error model
+    share."""
+    rows = labelled(frame)
+    return rows[rows[DATE_COLUMN] >= start]
 
 
-def _gate_against_production(registry: ModelRegistry, store: ModelStore, result: TrainingResult,
+def _gate_against_production(registry: ModelRegistry, store: ModelStore, candidate_rmsle: float,
                              holdout: pd.DataFrame, tolerance: float
                              ) -> tuple[GateDecision, float | None]:
     """The promotion gate, with the production model scored on the candidate's holdout (its
@@ -95,84 +134,83 @@ def _gate_against_production(registry: ModelRegistry, store: ModelStore, result:
     production_rmsle = None
     if production is not None:
         production_rmsle = evaluate(load_model(production, store), holdout)["rmsle"]
-    return promotion_gate(result.holdout_rmsle, production_rmsle, tolerance), production_rmsle
+    return promotion_gate(candidate_rmsle, production_rmsle, tolerance), production_rmsle
 
 
-def _store_and_register(registry: ModelRegistry, store: ModelStore, result: TrainingResult,
-                        holdout: pd.DataFrame, decision: GateDecision, config: TrainingConfig,
-                        run_id: str) -> StoredModel:
-    """Store the model with its error model (fit on the holdout) as a new version, register it
-    as a candidate, then promote it or record the gate's refusal."""
+def _store(store: ModelStore, result: TrainingResult, holdout: pd.DataFrame,
+           config: TrainingConfig, request: str) -> StoredModel:
+    """Store the model with its error model (fit on the holdout) as a new version, its
+    request and scores beside it."""
     best = result.model.best_estimator_
     buffer = io.BytesIO()
     joblib.dump(MonitoredModel(best, fit_error_model(best, holdout)), buffer)
-    params = {"alpha": result.best_alpha, "alpha_grid": list(config.alphas),
-              "cv_rmsle": result.cv_rmsle, "train_rows": result.train_rows,
-              "holdout_rows": result.holdout_rows, "run_id": run_id}
-    stored = store.save(
-        MODEL_NAME,
-        buffer.getvalue(),
-        {**params, "holdout_rmsle": result.holdout_rmsle, "holdout_mae": result.holdout_mae,
-         "window_start": str(result.window_start), "window_end": str(result.window_end),
-         "holdout_start": str(result.holdout_start), "reason": config.reason},
+    return store.save(MODEL_NAME, buffer.getvalue(), {
+        "alpha": result.best_alpha, "alpha_grid": list(config.alphas),
+        "cv_rmsle": result.cv_rmsle, "train_rows": result.train_rows,
+        "holdout_rows": result.holdout_rows, "holdout_rmsle": result.holdout_rmsle,
+        "holdout_mae": result.holdout_mae, "window_start": str(result.window_start),
+        "window_end": str(result.window_end), "holdout_start": str(result.holdout_start),
+        "reason": config.reason, "request": request,
+    })
+
+
+PARAMS = ("alpha", "alpha_grid", "cv_rmsle", "train_rows", "holdout_rows")
+
+
+def _record(stored: StoredModel, production_rmsle: float | None, reason: str, request: str
+            ) -> ModelRecord:
+    meta = stored.metadata
+    return ModelRecord(
+        version=stored.version, name=MODEL_NAME, created_at=dt.datetime.now(dt.UTC),
+        holdout_rmsle=meta["holdout_rmsle"], holdout_mae=meta["holdout_mae"],
+        sha256=stored.sha256, storage_key=stored.key, uri=stored.uri, status=CANDIDATE,
+        params={**{k: meta[k] for k in PARAMS},
+                "production_rmsle_on_holdout": production_rmsle},
+        window_start=dt.date.fromisoformat(meta["window_start"]),
+        window_end=dt.date.fromisoformat(meta["window_end"]),
+        holdout_start=dt.date.fromisoformat(meta["holdout_start"]), reason=reason,
+        request=request,
     )
-    registry.register(
-        ModelRecord(
-            version=stored.version, name=MODEL_NAME, created_at=dt.datetime.now(dt.UTC),
-            holdout_rmsle=result.holdout_rmsle, holdout_mae=result.holdout_mae,
-            sha256=stored.sha256, storage_key=stored.key, uri=stored.uri, status=CANDIDATE,
-            params=params, window_start=result.window_start, window_end=result.window_end,
-            holdout_start=result.holdout_start, reason=config.reason,
-        ),
-        event_detail=f"trained ({config.reason})",
-    )
-    if decision.promote:
-        registry.promote(stored.version, detail=decision.reason)
-    else:
-        registry.record_event(stored.version, "refused", decision.reason)
-    return stored
 
 
 def _notify_trained(context: AssetExecutionContext, notifier: Notifier, warehouse: Warehouse,
-                    config: TrainingConfig, stored: StoredModel, status: str,
-                    decision: GateDecision) -> None:
-    """Tell the team what was trained and why, with the drift records that asked for it."""
-    action = (f"retrained {MODEL_NAME} v{stored.version}, now {status}: {decision.reason}. "
-              f"Stored at {stored.uri}")
+                    config: TrainingConfig, record: ModelRecord, status: str, gate: str,
+                    request: str) -> None:
+    """Tell the team what was trained and why, with the drift records that asked for it; once
+    per request, however often the run is repeated."""
+    action = (f"retrained {MODEL_NAME} v{record.version}, now {status}: {gate}. "
+              f"Stored at {record.uri}")
     if config.reason == "drift":
         title = f"Data drift in {', '.join(config.drift_months)}: model retrained"
     else:
-        title = f"Model {MODEL_NAME} v{stored.version} trained ({config.reason})"
+        title = f"Model {MODEL_NAME} v{record.version} trained ({config.reason})"
     history = MonthHistory(warehouse.engine)
     records = [history.drift_record(i) for i in config.drift_records]
-    send_or_keep(
-        context.instance, notifier,
-        Alert(title=title, drift=[r.fact() for r in records],
-              facts=[("changes", config.changes)] if config.changes else [],
-              action=action, link=records[-1].report if records else "", kind="model"),
-        context.log,
-    )
+    Outbox(warehouse.engine).send(notifier, f"model:{request}", Alert(
+        title=title, drift=[r.fact() for r in records],
+        facts=[("changes", config.changes)] if config.changes else [],
+        action=action, link=records[-1].report if records else "", kind="model"), context.log)
 
 
-def _training_metadata(result: TrainingResult, config: TrainingConfig, stored: StoredModel,
-                       status: str, decision: GateDecision, production_rmsle: float | None,
+def _training_metadata(record: ModelRecord, config: TrainingConfig, status: str, gate: str,
                        registry: ModelRegistry) -> dict:
+    params = record.params
     return {
-        "version": stored.version,
+        "version": record.version,
         "status": status,
-        "gate": decision.reason,
-        "production_rmsle_on_holdout": production_rmsle,
-        "model_uri": MetadataValue.path(stored.uri),
-        "sha256": stored.sha256,
-        "alpha": result.best_alpha,
-        "alpha_grid": ", ".join(str(a) for a in config.alphas),
-        "cv_rmsle": result.cv_rmsle,
-        "holdout_rmsle": result.holdout_rmsle,
-        "holdout_mae": result.holdout_mae,
-        "training_window": f"{result.window_start} .. {result.window_end}",
-        "holdout_start": str(result.holdout_start),
-        "train_rows": result.train_rows,
-        "holdout_rows": result.holdout_rows,
+        "gate": gate,
+        "production_rmsle_on_holdout": params.get("production_rmsle_on_holdout"),
+        "model_uri": MetadataValue.path(record.uri),
+        "sha256": record.sha256,
+        "alpha": params["alpha"],
+        "alpha_grid": ", ".join(str(a) for a in params["alpha_grid"]),
+        "cv_rmsle": params["cv_rmsle"],
+        "holdout_rmsle": record.holdout_rmsle,
+        "holdout_mae": record.holdout_mae,
+        "training_window": f"{record.window_start} .. {record.window_end}",
+        "holdout_start": str(record.holdout_start),
+        "train_rows": params["train_rows"],
+        "holdout_rows": params["holdout_rows"],
         "reason": config.reason,
         "registry": MetadataValue.md(registry.table().to_markdown(index=False)),
     }
@@ -253,7 +291,7 @@ def _roll_back_if_better(context, registry: ModelRegistry, store: ModelStore,
     detail = f"{why} for v{production.version}; v{previous.version} scores {previous_rmsle:.4f}"
     roll_back(registry, store, previous, detail)
     context.log.warning(f"rolled back to v{previous.version}: {detail}")
-    send_or_keep(context.instance, notifier, Alert(
+    Outbox(registry.engine).send(notifier, f"rollback:{month}:v{production.version}", Alert(
         title=f"Model rolled back to v{previous.version}",
         facts=[("month", month), ("error", f"v{production.version} RMSLE {rmsle:.4f} > "
                                            f"threshold {threshold:.4f}"),

@@ -58,7 +58,8 @@ def data_quality_report(
     """Per column of the month: rows, type, missing count and share, distinct values, mean, std,
     min, max and the share outside the reference's range; and the rules (missing share,
     stuck sensors, constant codes, schema and type changes, values outside the reference range)
-    on the monitored features, as asset checks; the verdict is appended to the warehouse table
+    on the monitored features, and values no sensor or counter can produce on every column, as
+    asset checks; the verdict is appended to the warehouse table
     quality_history, which the sensor and `drift-assets history` read. With a Dask scheduler
     the profiles are Dask's reductions on the workers, which read the warehouse themselves."""
     limits = dict(max_missing_share=settings.max_missing_share,

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from drift_assets.lib.messages import Alert
+from drift_assets.lib.outbox import Outbox
+
 METADATA = sa.MetaData()
 STATES = sa.Table(
     "sensor_cursors",
@@ -33,17 +36,23 @@ class SensorCursor:
                                .where(STATES.c.name == self.name)).first()
         return (row.state, row.version) if row else (None, 0)
 
-    def save(self, state: str, version: int) -> bool:
-        """Save ``state`` over ``version``; False, saving nothing, if another save came first."""
-        if version == 0:
-            try:
-                with self.engine.begin() as conn:
+    def save(self, state: str, version: int, alerts: list[tuple[str, Alert]] = ()) -> bool:
+        """Save ``state`` over ``version``, and put ``alerts`` (key, alert) in the outbox in the
+        same transaction; False, saving and putting nothing, if another save came first."""
+        Outbox(self.engine)  # its table, before the transaction that writes to it
+        try:
+            with self.engine.begin() as conn:
+                if version == 0:
                     conn.execute(STATES.insert().values(name=self.name, version=1, state=state))
-                return True
-            except sa.exc.IntegrityError:
-                return False
-        with self.engine.begin() as conn:
-            done = conn.execute(STATES.update()
-                                .where(STATES.c.name == self.name, STATES.c.version == version)
-                                .values(state=state, version=version + 1))
-            return done.rowcount == 1
+                else:
+                    done = conn.execute(
+                        STATES.update()
+                        .where(STATES.c.name == self.name, STATES.c.version == version)
+                        .values(state=state, version=version + 1))
+                    if done.rowcount != 1:
+                        return False
+                for key, alert in alerts:
+                    Outbox.put_in(conn, key, alert)
+            return True
+        except sa.exc.IntegrityError:  # the first save, made by another process meanwhile
+            return False

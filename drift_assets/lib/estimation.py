@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 
-from drift_assets.lib.training import features
+from drift_assets.lib.training import features, refuse_non_finite
 
 
 class MonitoredModel:
@@ -40,7 +40,9 @@ def _error_features(model, frame: pd.DataFrame) -> pd.DataFrame:
 
 def fit_error_model(model, labelled_rows: pd.DataFrame, target: str = "cnt"
                     ) -> HistGradientBoostingRegressor:
-    """Fit the per-row squared log error of ``model`` on rows it did not train on."""
+    """Fit the per-row squared log error of ``model`` on rows it did not train on; values
+    scikit-learn cannot take raise ValueError naming the column."""
+    refuse_non_finite(labelled_rows, "fit the error model", target)
     predicted = np.clip(model.predict(features(labelled_rows)), 0, None)
     truth = labelled_rows[target].astype(float).to_numpy()
     squared = (np.log1p(predicted) - np.log1p(truth)) ** 2

@@ -29,6 +29,7 @@ class Alert:
     link: str = ""
     kind: str = "drift"
     drift: list[DriftFact] = field(default_factory=list)  # the drifted months, if any
+    key: str = ""  # the cause it is sent once for (lib.outbox), set when it is put there
 
     def text(self) -> str:
         """Plain text, for logs, the outbox and Slack's fallback text."""

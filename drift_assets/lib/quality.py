@@ -1,4 +1,4 @@
-"""Data quality of one month against the reference: a per-column profile and four rules."""
+"""Data quality of one month against the reference: a per-column profile and its rules."""
 
 from __future__ import annotations
 
@@ -7,8 +7,56 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from drift_assets.lib.schema import LABEL_COLUMNS, NUMERIC_FEATURES
+
 ERROR = "ERROR"
 WARN = "WARN"
+
+# Column -> (lowest, highest) value a day of the bike-sharing table can hold, in the table's own
+# units (the public table's Readme, UCI Bike Sharing Dataset, whose two versions give two
+# normalisations). A value beyond is not weather or demand but a broken feed, and the month is
+# blocked. The bounds are physical, not the public table's observed range: a real day colder or
+# windier than any of 2011-2012 passes.
+#   codes: season 1..4, mnth 1..12, weekday 0..6, holiday and workingday 0/1, weathersit 1..4
+#     (the four situations; the public table has no 4), yr the year since 2011 (0..1 in the
+#     public table; 100 is 2111), instant a row index from 1.
+#   temp = t/41 (t in Celsius; or (t+8)/47) and atemp = t/50 (or (t+16)/66):
+#     +-2.5 is beyond +-100 C in every one of these scalings, and no air temperature on Earth
+#     reaches that (the records are -89.2 C and 56.7 C).
+#   hum = relative humidity / 100: 0..1 by definition.
+#   windspeed = km/h / 67: 6.1 is 408 km/h, the strongest gust ever measured (Barrow Island,
+#     1996), which no daily mean can exceed.
+#   casual, registered, cnt: riders in a day, never negative; 1,000,000 is over a hundred times
+#     the public table's busiest day (8,714).
+POSSIBLE_RANGES: dict[str, tuple[float, float]] = {
+    "instant": (1, np.inf),
+    "season": (1, 4),
+    "yr": (0, 100),
+    "mnth": (1, 12),
+    "holiday": (0, 1),
+    "weekday": (0, 6),
+    "workingday": (0, 1),
+    "weathersit": (1, 4),
+    "temp": (-2.5, 2.5),
+    "atemp": (-2.5, 2.5),
+    "hum": (0, 1),
+    "windspeed": (0, 6.1),
+    "casual": (0, 1_000_000),
+    "registered": (0, 1_000_000),
+    "cnt": (0, 1_000_000),
+}
+# Measurements and counts are also held to the reference: a value more than this many reference
+# ranges (max - min) beyond the reference's minimum or maximum is no season's weather or demand.
+# (Codes have exact domains above; instant and yr grow with time.) For the weather the possible
+# ranges above are the tighter bound; this one catches a count a deployment cannot reach though
+# a larger one could (a station-day of 100,000 riders). On the generated data, every month of
+# 2011-2014 for seeds 0..8 (one and four rows a day) against any single month of 2011-2012 as
+# the reference, the farthest value is 9.7 ranges beyond (casual: March 2011 against October
+# 2014, after two years of growth); demand grows several-fold over years, so 10 would block
+# real months: 100 leaves an order of magnitude.
+FAR_FROM_REFERENCE = 100
+HELD_TO_REFERENCE = NUMERIC_FEATURES + LABEL_COLUMNS
+
 
 # rule -> (severity, what it means). ERROR rules stop the month's drift check downstream.
 RULES: dict[str, tuple[str, str]] = {
@@ -16,6 +64,10 @@ RULES: dict[str, tuple[str, str]] = {
     "schema": (ERROR, "column missing, entirely empty or of another type than in the reference"),
     "stuck_values": (ERROR, "a measurement (a float column) with a single value all month "
                      "that varies in the reference: a stuck sensor"),
+    "impossible_values": (ERROR, "a value no sensor or counter can produce, in any column: "
+                          "outside the column's possible range, not a finite number, or a "
+                          f"measurement or count more than {FAR_FROM_REFERENCE} reference "
+                          "ranges beyond the reference's minimum or maximum"),
     "constant_columns": (WARN, "a code or count with a single value that varies in the "
                          "reference (a month can have one season, or no holiday)"),
     "value_ranges": (WARN, "values outside the reference's minimum and maximum"),
@@ -75,6 +127,13 @@ def kind_of(values: pd.Series) -> str:
     return "text"
 
 
+def _std(numeric: pd.Series) -> float:
+    """The standard deviation; inf or NaN, without a warning, when a value is too large to
+    square or infinite (the ``impossible_values`` rule names it)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return numeric.std()
+
+
 def profile(frame: pd.DataFrame, bounds: dict[str, tuple[float, float]] | None = None
             ) -> pd.DataFrame:
     """Per column: rows, type, missing count and share, distinct values, mean, std, min, max;
@@ -94,7 +153,7 @@ def profile(frame: pd.DataFrame, bounds: dict[str, tuple[float, float]] | None =
             "missing_share": missing / len(values) if len(values) else 0.0,
             "unique": int(values.nunique(dropna=True)),
             "mean": numeric.mean() if numeric is not None else np.nan,
-            "std": numeric.std() if numeric is not None else np.nan,
+            "std": _std(numeric) if numeric is not None else np.nan,
             "min": numeric.min() if numeric is not None else np.nan,
             "max": numeric.max() if numeric is not None else np.nan,
         }
@@ -149,6 +208,45 @@ def reference_bounds(reference_profile: pd.DataFrame) -> dict[str, tuple[float, 
     return {r.column: (r.min, r.max) for r in numeric.itertuples()}
 
 
+def _values_beyond(low: float, high: float, bottom: float, top: float) -> list[float]:
+    """The month's minimum and maximum (``low``, ``high``) that lie outside [bottom, top]."""
+    return [v for v in dict.fromkeys((low, high)) if not bottom <= v <= top]
+
+
+def _said(values: list[float]) -> str:
+    return ("value " if len(values) == 1 else "values ") + " and ".join(f"{v:g}" for v in values)
+
+
+def impossible_values(cur_profile: pd.DataFrame, ref_profile: pd.DataFrame) -> list[Finding]:
+    """The ``impossible_values`` rule on every numeric column of a month's :func:`profile`
+    (indexed by column), from its minimum and maximum alone, so that it runs alike on one
+    process and on a Dask cluster: one finding per column, naming the value and the bound."""
+    findings = []
+    for column, cur in cur_profile.iterrows():
+        low, high = cur["min"], cur["max"]
+        if cur["dtype"] not in ("int", "float") or pd.isna(low) or pd.isna(high):
+            continue  # no numbers: the schema rule's business
+        extremes = [v for v in dict.fromkeys((low, high)) if not np.isfinite(v)]
+        message = "is not a finite number" if len(extremes) == 1 else "are not finite numbers"
+        if not extremes and column in POSSIBLE_RANGES:
+            bottom, top = POSSIBLE_RANGES[column]
+            extremes = _values_beyond(low, high, bottom, top)
+            message = f"outside its possible range [{bottom:g}, {top:g}]"
+        if not extremes and column in HELD_TO_REFERENCE and column in ref_profile.index:
+            ref_low, ref_high = ref_profile.loc[column, ["min", "max"]].astype(float)
+            span = ref_high - ref_low
+            if np.isfinite(span) and span > 0:
+                reach = FAR_FROM_REFERENCE * span
+                extremes = _values_beyond(low, high, ref_low - reach, ref_high + reach)
+                message = (f"more than {FAR_FROM_REFERENCE} reference ranges beyond the "
+                           f"reference's [{ref_low:.4g}, {ref_high:.4g}]")
+        if extremes:
+            worst = max(extremes, key=abs)
+            findings.append(Finding("impossible_values", column,
+                                    f"{column}: {_said(extremes)} {message}", float(worst)))
+    return findings
+
+
 def assess(current: pd.DataFrame, reference: pd.DataFrame, columns: list[str], **limits
            ) -> QualityReport:
     """Profile every column of ``current`` and apply the rules to ``columns`` (``limits``:
@@ -166,9 +264,10 @@ def apply_rules(
     max_out_of_range_share: float = 0.0,
 ) -> QualityReport:
     """The rules on ``columns``, from the month's profile (with its ``outside_share``, against
-    the reference's bounds) and the reference's."""
+    the reference's bounds) and the reference's; ``impossible_values`` on every column, since a
+    label or a code that cannot be poisons the model as much as a feature."""
     cur_profile, ref_profile = cur_profile.set_index("column"), ref_profile.set_index("column")
-    findings: list[Finding] = []
+    findings: list[Finding] = impossible_values(cur_profile, ref_profile)
     for column in columns:
         if column not in cur_profile.index:
             findings.append(Finding("schema", column, f"{column}: missing from the month"))

@@ -36,6 +36,8 @@ MODELS = sa.Table(
     sa.Column("uri", sa.String(1000)),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("reason", sa.String(200)),
+    # The training request (the run key) that made this version: one version per request.
+    sa.Column("request", sa.String(300), unique=True),
 )
 EVENTS = sa.Table(
     "model_events",
@@ -75,6 +77,7 @@ class ModelRecord:
     window_end: dt.date | None = None
     holdout_start: dt.date | None = None
     reason: str = ""
+    request: str | None = None
 
 
 class ModelFiles(Protocol):
@@ -99,6 +102,11 @@ class ModelRegistry:
     def __init__(self, engine: sa.Engine):
         self.engine = engine
         METADATA.create_all(engine, checkfirst=True)
+        columns = {c["name"] for c in sa.inspect(engine).get_columns(MODELS.name)}
+        if "request" not in columns:  # a registry written before versions knew their request
+            with engine.begin() as conn:
+                conn.execute(sa.text(f"ALTER TABLE {MODELS.name} ADD COLUMN request "
+                                     "VARCHAR(300)"))
 
     def _record(self, row) -> ModelRecord:
         data = dict(row._mapping)
@@ -106,12 +114,36 @@ class ModelRegistry:
         data["reason"] = data["reason"] or ""
         return ModelRecord(**data)
 
-    def register(self, record: ModelRecord, event_detail: str = "") -> None:
+    def register(self, record: ModelRecord, event_detail: str = "",
+                 promote: bool | None = None, decision: str = "") -> None:
+        """Add ``record`` as a candidate and, in the same transaction, promote it
+        (``promote`` True) or record the gate's refusal (False), with ``decision`` as detail:
+        a version is never registered without the gate's answer."""
         values = {**record.__dict__, "params": json.dumps(record.params, default=str)}
         with self.engine.begin() as conn:
             conn.execute(MODELS.insert().values(**values))
             conn.execute(EVENTS.insert().values(at=_now(), version=record.version,
                                                 event="registered", detail=event_detail))
+            if promote:
+                self._promote(conn, record.version, "promoted", decision)
+            elif promote is False:
+                conn.execute(EVENTS.insert().values(at=_now(), version=record.version,
+                                                    event="refused", detail=decision))
+
+    def by_request(self, request: str) -> ModelRecord | None:
+        """The version trained for ``request``, if there is one."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(MODELS).where(MODELS.c.request == request)).first()
+        return self._record(row) if row is not None else None
+
+    def gate_answer(self, version: int) -> tuple[bool, str]:
+        """Whether the gate promoted ``version`` when it was registered, and why."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(EVENTS.c.event, EVENTS.c.detail)
+                .where(EVENTS.c.version == version, EVENTS.c.event.in_(["promoted", "refused"]))
+                .order_by(EVENTS.c.id)).first()
+        return (row.event == "promoted", row.detail or "") if row else (False, "")
 
     def get(self, version: int) -> ModelRecord:
         with self.engine.connect() as conn:
@@ -145,14 +177,18 @@ class ModelRegistry:
     def promote(self, version: int, event: str = "promoted", detail: str = "") -> None:
         """Make ``version`` production and retire the one it replaces, in one transaction."""
         with self.engine.begin() as conn:
-            conn.execute(MODELS.update().where(MODELS.c.status == PRODUCTION)
-                         .values(status=RETIRED))
-            done = conn.execute(MODELS.update().where(MODELS.c.version == version)
-                                .values(status=PRODUCTION))
-            if done.rowcount != 1:
-                raise KeyError(f"model version {version} is not in the registry")
-            conn.execute(EVENTS.insert().values(at=_now(), version=version, event=event,
-                                                detail=detail))
+            self._promote(conn, version, event, detail)
+
+    @staticmethod
+    def _promote(conn: sa.Connection, version: int, event: str, detail: str) -> None:
+        conn.execute(MODELS.update().where(MODELS.c.status == PRODUCTION)
+                     .values(status=RETIRED))
+        done = conn.execute(MODELS.update().where(MODELS.c.version == version)
+                            .values(status=PRODUCTION))
+        if done.rowcount != 1:
+            raise KeyError(f"model version {version} is not in the registry")
+        conn.execute(EVENTS.insert().values(at=_now(), version=version, event=event,
+                                            detail=detail))
 
     def record_event(self, version: int, event: str, detail: str = "") -> None:
         with self.engine.begin() as conn:

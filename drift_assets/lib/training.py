@@ -21,6 +21,9 @@ from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures
 from drift_assets.lib.schema import CATEGORICAL_FEATURES, DATE_COLUMN, NUMERIC_FEATURES, TARGET
 
 ALPHAS = (0.1, 1, 2, 3, 4, 10, 100)
+# The pipeline squares the numeric features and multiplies them in pairs: beyond this magnitude
+# a product is no longer a float64 but infinity.
+_LARGEST_SQUARABLE = float(np.sqrt(np.finfo(np.float64).max))
 
 
 def rmsle(y_true, y_pred) -> float:
@@ -69,11 +72,42 @@ def labelled(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.dropna(subset=needed).sort_values(DATE_COLUMN).reset_index(drop=True)
 
 
+def _values(bad: np.ndarray) -> str:
+    count = int(bad.sum())
+    return f"{count} value is" if count == 1 else f"{count} values are"
+
+
+def refuse_non_finite(rows: pd.DataFrame, doing: str, target: str | None = TARGET) -> None:
+    """Raise ValueError naming every column of ``rows`` that would give scikit-learn a value
+    that is not a finite number, with how many: a feature that is NaN or infinite, or so large
+    that its square is infinite; the target (learnt as log1p) negative or not finite."""
+    problems = []
+    for column in list(CATEGORICAL_FEATURES) + list(NUMERIC_FEATURES):
+        values = pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype=float,
+                                                                       na_value=np.nan)
+        bad = ~np.isfinite(values)
+        if column in NUMERIC_FEATURES:
+            bad |= np.abs(values) > _LARGEST_SQUARABLE
+        if bad.any():
+            problems.append(f"{column}: {_values(bad)} non-finite (itself or its square), "
+                            f"e.g. {values[bad][0]:g}")
+    if target is not None:
+        values = pd.to_numeric(rows[target], errors="coerce").to_numpy(dtype=float,
+                                                                       na_value=np.nan)
+        bad = ~np.isfinite(values) | (values < 0)
+        if bad.any():
+            problems.append(f"{target}: {_values(bad)} negative or non-finite (log1p({target}) "
+                            f"is learnt), e.g. {values[bad][0]:g}")
+    if problems:
+        raise ValueError(f"cannot {doing}: " + "; ".join(problems))
+
+
 def evaluate(model, frame: pd.DataFrame) -> dict[str, float]:
     """RMSLE and MAE of ``model`` on the labelled rows of ``frame``."""
     rows = labelled(frame)
     if rows.empty:
         raise ValueError("no labelled rows to evaluate on")
+    refuse_non_finite(rows, "evaluate the model")
     predicted = model.predict(features(rows))
     truth = rows[TARGET].astype(float)
     return {"rmsle": rmsle(truth, predicted), "mae": float(mean_absolute_error(truth, predicted))}
@@ -88,9 +122,11 @@ def train(
     """Grid-search Ridge on the older rows and score it on the newest ``holdout_share`` of them.
 
     The holdout is the latest part in time, so the score says how the model does on days after
-    those it learnt from, as it will in production.
+    those it learnt from, as it will in production. Values scikit-learn cannot take (see
+    :func:`refuse_non_finite`) raise ValueError naming the column before it sees them.
     """
     rows = labelled(frame)
+    refuse_non_finite(rows, "train the model")
     cut = int(round(len(rows) * (1 - holdout_share)))
     if cut < cv_splits + 2 or len(rows) - cut < 1:
         raise ValueError(f"{len(rows)} labelled rows are too few to train and hold out")

@@ -82,6 +82,19 @@ class ModelStore(ConfigurableResource, ABC):
                                   f"({type(exc).__name__}): {exc}") from exc
         return StoredModel(name, version, key, self.uri(key), sha, record)
 
+    def find(self, name: str, request: str) -> StoredModel | None:
+        """The stored version whose metadata names ``request``: a version stored by a run that
+        died before registering it, which a re-run registers instead of storing another."""
+        for version in reversed(self.versions(name)):
+            try:
+                record = self.metadata(name, version)
+            except (OSError, ValueError):
+                continue  # a version whose metadata was never written is incomplete
+            if record.get("request") == request:
+                key = self._key(name, version, "model.joblib")
+                return StoredModel(name, version, key, self.uri(key), record["sha256"], record)
+        return None
+
     def metadata(self, name: str, version: int) -> dict:
         return json.loads(self._read(self._key(name, version, "metadata.json")))
 

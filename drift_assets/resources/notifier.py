@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from abc import ABC, abstractmethod
 from pathlib import Path
 
@@ -23,6 +24,11 @@ class Notifier(ConfigurableResource, ABC):
 
     @abstractmethod
     def notify(self, alert: Alert) -> None: ...
+
+    def was_sent(self, key: str) -> bool:
+        """Whether an alert with ``key`` already reached the channel (asked only when a sender
+        died between sending and recording it); False when the channel cannot tell."""
+        return False
 
     def notify_safely(self, alert: Alert, logger: logging.Logger | None = None) -> bool:
         """Send, logging a failure instead of raising it: a failing channel must not fail work
@@ -46,6 +52,15 @@ class LogNotifier(Notifier):
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(alert.to_dict(), default=str) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+
+    def was_sent(self, key: str) -> bool:
+        path = Path(self.outbox)
+        if not key or not path.exists():
+            return False
+        with path.open(encoding="utf-8") as lines:
+            return any(json.loads(line).get("key") == key for line in lines if line.strip())
 
 
 class NotificationError(RuntimeError):
@@ -97,6 +112,10 @@ def slack_blocks(alert: Alert) -> list[dict]:
     return blocks
 
 
+EVENT_TYPE = "drift_assets_alert"
+HISTORY_LIMIT = 100  # recent messages looked through for a key
+
+
 class SlackNotifier(Notifier):
     """Posts each alert to a Slack channel through dagster-slack's resource: the production choice.
 
@@ -117,9 +136,13 @@ class SlackNotifier(Notifier):
         return WebClient(token=self.token, base_url=self.base_url.rstrip("/") + "/")
 
     def notify(self, alert: Alert) -> None:
+        # The key travels as message metadata, so that was_sent can find it again.
+        metadata = {"event_type": EVENT_TYPE, "event_payload": {"key": alert.key}} \
+            if alert.key else None
         try:
             self.client().chat_postMessage(
-                channel=self.channel, text=alert.text(), blocks=slack_blocks(alert)
+                channel=self.channel, text=alert.text(), blocks=slack_blocks(alert),
+                metadata=metadata,
             )
         except SlackApiError as exc:
             status = getattr(exc.response, "status_code", "?")
@@ -131,3 +154,17 @@ class SlackNotifier(Notifier):
             raise NotificationError(
                 f"Slack chat.postMessage to {self.channel} failed: {type(exc).__name__}: {exc}"
             ) from exc
+
+    def was_sent(self, key: str) -> bool:
+        """Looks for ``key`` in the metadata of the channel's recent messages
+        (conversations.history, which needs the channels:history scope); False when Slack
+        cannot be asked, so the alert is sent again rather than lost."""
+        try:
+            answer = self.client().conversations_history(
+                channel=self.channel, limit=HISTORY_LIMIT, include_all_metadata=True)
+        except (SlackApiError, OSError) as exc:
+            log.warning(f"could not ask Slack whether alert {key} arrived "
+                        f"({type(exc).__name__}); sending it again")
+            return False
+        return any((m.get("metadata") or {}).get("event_payload", {}).get("key") == key
+                   for m in answer.get("messages", []))
