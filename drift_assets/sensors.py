@@ -156,9 +156,11 @@ def _failure_alert(instance, request: dict, run) -> Alert:
     from dagster import DagsterEventType
 
     failures = instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE)
-    why = (failures[0].dagster_event.step_failure_data.error.message.strip().splitlines()[0]
-           if failures and failures[0].dagster_event.step_failure_data.error else
-           f"the run ended {run.status.value}")
+    error = failures[0].dagster_event.step_failure_data.error if failures else None
+    while error is not None and error.cause is not None:  # the root cause, not Dagster's wrap
+        error = error.cause
+    why = error.message.strip().splitlines()[0] if error is not None else \
+        f"the run ended {run.status.value}"
     return Alert(title=f"Retrain for drift in {', '.join(request['months'])} failed",
                  facts=[("run", run.run_id), ("error", why)],
                  action="the production model is unchanged; fix the cause and run training_job "

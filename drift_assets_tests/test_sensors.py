@@ -267,3 +267,35 @@ def test_a_broken_relation_is_a_cause_of_its_own():
         relations=RelationRecord(7.2, 2.0, True, ["temp", "atemp"]))
     assert record.causes == ["relation between temp, atemp broken"]
     assert record.fact().text() == "2014-02: share 0.00; relation between temp, atemp broken"
+
+
+def test_a_failed_retrain_is_an_alert_once_and_later_months_still_trigger(env, instance,
+                                                                         resources, monkeypatch):
+    import drift_assets.assets.model as model
+
+    _months(resources, instance, "2011-02")
+    [request] = _tick(instance, resources).run_requests
+
+    def broken(*args, **kwargs):
+        raise ValueError("cannot train the model: temp: 2 values are non-finite")
+
+    monkeypatch.setattr(model, "train", broken)
+    training = build_defs(env).resolve_job_def("training_job")
+    failed = training.execute_in_process(run_config=request.run_config, instance=instance,
+                                         tags={RUN_KEY_TAG: request.run_key},
+                                         raise_on_error=False)
+    assert not failed.success
+    after = _tick(instance, resources)
+    assert after.run_requests == []  # not asked again, and not counted as done
+    [alert] = _outbox(resources)
+    assert alert["title"] == "Retrain for drift in 2011-02 failed"
+    assert dict(alert["facts"])["error"].startswith("ValueError: cannot train the model")
+    _tick(instance, resources)
+    assert len(_outbox(resources)) == 1  # once
+    monkeypatch.undo()
+    _months(resources, instance, "2011-06", "2011-07")  # re-arms, then a new crossing
+    state, version = _state(resources)
+    state.last_retrain = "2000-01-01T00:00:00+00:00"  # past the cooldown
+    SensorCursor(resources["warehouse"].engine, "drift_sensor").save(state.dumps(), version)
+    assert [_config(r)["drift_months"] for r in _tick(instance, resources).run_requests] == [
+        ["2011-07"]]
