@@ -14,7 +14,29 @@ import sys
 from drift_assets.lib.generator import FIRST_DAY, LAST_DAY
 from drift_assets.lib.months import month_label
 
-DETECT_EPILOG = "exit status: 0 no drift, 1 drift, 2 the check could not be made (as diff)"
+DETECT_EPILOG = """\
+columns: --columns temp,hum, --columns temp hum, or --columns repeated. Written before the
+files (detect --columns temp hum ref.csv cur.csv), the last two values are the files.
+Without --columns: the bike-sharing features the reference has, else every column both
+files share.
+
+exit status (as diff): 0 no drift, 1 drift, 2 the check could not be made: a file that
+cannot be read or has no rows, a column missing, or a column that cannot be tested (all its
+values missing, text in a numeric column, a type neither numerical nor categorical). This
+holds for the columns given with --columns and for the default ones alike: no column is left
+out of the verdict silently, and "no column compared" is never "no drift". Each problem is
+one line on stderr naming the file, the column and the reason; stdout is then empty.
+Output cut short by its reader (| head) ends quietly, with the same exit status."""
+
+BACKFILL_EPILOG = f"""\
+progress: one line on stderr per month as it finishes, always (a terminal and a log alike);
+the summary table goes to stdout at the end.
+
+exit status: 0 every month ran; 1 a month failed, a month stopped by a blocking quality check
+included (the summary still printed, naming it), or the reference did (no month run then);
+2 a bad month argument, in one line on stderr: not YYYY-MM, --from after --to, a month before
+the first partition ({month_label(FIRST_DAY)}), after the last one (the month in progress),
+or, with the generated source, after its last month ({month_label(LAST_DAY)})."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,18 +48,25 @@ def _parser() -> argparse.ArgumentParser:
     backfill = commands.add_parser(
         "backfill", help="materialize the graph for a range of months, then run the sensor once",
         description="Materialize the reference and every month from --from to --to (YYYY-MM, "
-        "both included), then evaluate the drift sensor once and run the retrain it asks for.")
+        "both included), then evaluate the drift sensor once and run the retrain it asks for.",
+        epilog=BACKFILL_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     backfill.add_argument("--from", dest="first", default=month_label(FIRST_DAY),
                           metavar="YYYY-MM", help="first month (default: %(default)s)")
     backfill.add_argument("--to", dest="last", default=month_label(LAST_DAY),
                           metavar="YYYY-MM", help="last month (default: %(default)s)")
     detect = commands.add_parser(
         "detect", help="compare two CSV/Parquet files, Parquet folders or globs for drift",
-        description="Compare a current table with a reference table, column by column, with "
-        "Evidently's DataDriftPreset tests.", epilog=DETECT_EPILOG)
-    detect.add_argument("reference", help="CSV or Parquet file, Parquet folder or glob")
-    detect.add_argument("current", help="CSV or Parquet file, Parquet folder or glob")
-    detect.add_argument("--columns", nargs="+", help="columns to check (default: the features)")
+        description="Compare a current table with a reference table, column by column, with\n"
+        "Evidently's DataDriftPreset tests.", epilog=DETECT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    # Not required for argparse: --columns may have taken them (see detect.settle_arguments),
+    # which checks that both are there. Still one value each, so options may sit between them.
+    for name in ("reference", "current"):
+        detect.add_argument(name, help="CSV or Parquet file, Parquet folder or glob"
+                            ).required = False
+    detect.add_argument("--columns", nargs="+", action="extend", metavar="COLUMN",
+                        help="columns to check, by name or comma-separated; may be repeated "
+                        "(default: see below)")
     detect.add_argument("--drift-share", type=float, default=0.5,
                         help="dataset drift when this share of columns drifts (default 0.5)")
     detect.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -46,8 +75,14 @@ def _parser() -> argparse.ArgumentParser:
                         "default DRIFT_DASK_SCHEDULER, else this process")
     detect.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="show progress on stderr (default: when stderr is a terminal)")
-    history = commands.add_parser("history", help="one row per month: drift, quality, error")
-    history.add_argument("--json", action="store_true", help="print the rows as JSON")
+    history = commands.add_parser(
+        "history", help="one row per month: drift, quality, error",
+        description="One row per month: the reference window, the verdict and drift share, the "
+        "drifted columns (score/threshold, or their names alone where that is too long) and "
+        "broken relations, the failed quality checks, the model's RMSLE (estimated/realized) "
+        "and the alerts sent. The table fits 120 columns: long cells end in '…'; --json has "
+        "every field in full.")
+    history.add_argument("--json", action="store_true", help="print the rows as JSON, in full")
     models = commands.add_parser("models", help="the model registry")
     actions = models.add_subparsers(dest="action", required=True)
     actions.add_parser("list", help="every version with its status and scores")
@@ -106,8 +141,7 @@ def _run(args) -> int:
     if args.command == "backfill":
         from drift_assets.cli.backfill import run_backfill
 
-        run_backfill(args.first, args.last)
-        return 0
+        return run_backfill(args.first, args.last)
     from drift_assets.cli.detect import run_detect
 
     return run_detect(args)

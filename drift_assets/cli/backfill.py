@@ -3,12 +3,15 @@ as the daemon would run them, on the instance ``make dev`` shows."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
+import time
 
 import pandas as pd
 
 from drift_assets.cli.instance import open_instance
-from drift_assets.lib.months import month_label, months_between, partition_key
+from drift_assets.lib.generator import LAST_DAY
+from drift_assets.lib.months import month_label, month_start, months_between, partition_key
 
 # Runs log at WARNING on the terminal; every event is still in the instance for the UI.
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -52,19 +55,103 @@ def run_sensor_once(defs, instance) -> tuple[str | None, dict[str, int]]:
     return tick.skip_message, versions
 
 
-def run_backfill(first: str, last: str, out=sys.stdout) -> list[dict]:
+class MonthRangeError(ValueError):
+    """A --from/--to that cannot be run, named with the flag and the reason."""
+
+
+def months_to_run(first: str, last: str) -> list[dt.date]:
+    """The first days of the months from ``first`` to ``last``, both included.
+
+    Raises MonthRangeError for a value that is not a month, --from after --to, a month before
+    the first partition or after the last one (the month in progress), or, with the generated
+    source (no DRIFT_SOURCE), after the generator's last month. A file source's own last month
+    is not known before it is read: a month it lacks fails as a month, and exit status 1 says so.
+    """
+    from drift_assets.partitions import monthly_partitions
+    from drift_assets.settings import load_settings
+
+    def parse(flag: str, value: str) -> dt.date:
+        try:
+            return month_start(value)
+        except ValueError:
+            raise MonthRangeError(f"{flag} {value!r} is not a month: use YYYY-MM") from None
+
+    begin, end = parse("--from", first), parse("--to", last)
+    if begin > end:
+        raise MonthRangeError(f"--from {month_label(begin)} is after --to {month_label(end)}")
+    earliest = month_start(monthly_partitions.get_first_partition_key())
+    latest = month_start(monthly_partitions.get_last_partition_key())
+    what = "the last partition (the month in progress)"
+    if load_settings().source is None and month_start(LAST_DAY) < latest:
+        latest, what = month_start(LAST_DAY), "the last month of the generated source"
+    if begin < earliest:
+        raise MonthRangeError(f"--from {month_label(begin)} is before the first partition, "
+                              f"{month_label(earliest)}")
+    if end > latest:
+        raise MonthRangeError(f"--to {month_label(end)} is after {what}, {month_label(latest)}")
+    return months_between(begin, end)
+
+
+def _progress(line: str) -> None:
+    # stderr, always: stdout keeps the summary alone, and a log shows the months as they end
+    print(f"backfill: {line}", file=sys.stderr, flush=True)
+
+
+def _failure(result) -> str | None:
+    """What stopped a run: the first line of its first step failure, or None when no step
+    failed. A month stopped by a blocking quality check failed too (its quality says which)."""
+    failure = next((e for e in result.all_events if e.is_step_failure), None)
+    if failure is None:
+        return None
+    error = failure.step_failure_data.error
+    if error is None:
+        return f"step {failure.step_key} failed"
+    if error.cls_name == "DagsterAssetCheckFailedError":
+        return "stopped by a blocking quality check"
+    return error.message.strip().split("\n")[0]
+
+
+def run_backfill(first: str, last: str, out=None) -> int:
     """Materialize the reference and every month from ``first`` to ``last``, then evaluate the
-    drift sensor once, as the daemon would, and run the retrain it asks for."""
-    from drift_assets.definitions import defs
+    drift sensor once, as the daemon would, and run the retrain it asks for.
+
+    One progress line per month on stderr as it finishes; the summary on ``out`` (stdout).
+    Returns the exit status: 0 every month ran, 1 a month (or the reference) failed, 2 a bad
+    month argument (one line on stderr)."""
+    from drift_assets.definitions import build_defs
     from drift_assets.lib.history import MonthHistory
 
+    out = out or sys.stdout
+    try:
+        days = months_to_run(first, last)
+    except MonthRangeError as exc:
+        print(f"drift-assets backfill: {exc}", file=sys.stderr)
+        return 2
+    # built now, from the environment of this call (the module-level defs keep the one of the
+    # first import)
+    defs = build_defs()
+    try:
+        return _backfill(defs, days, out, MonthHistory(defs.resources["warehouse"].engine))
+    finally:
+        defs.resources["warehouse"].dispose()
+
+
+def _backfill(defs, days: list[dt.date], out, history) -> int:
     instance = open_instance()
-    defs.resolve_job_def("reference_job").execute_in_process(instance=instance, run_config=QUIET)
+    started = time.perf_counter()
+    reference = defs.resolve_job_def("reference_job").execute_in_process(
+        instance=instance, run_config=QUIET, raise_on_error=False)
+    problem = _failure(reference) or (None if reference.success else "the run failed")
+    if problem:
+        print(f"drift-assets backfill: the reference failed, no month was run: {problem}",
+              file=sys.stderr)
+        return 1
+    _progress(f"reference done ({time.perf_counter() - started:.1f}s)")
     monthly = defs.resolve_job_def("monthly_drift_job")
-    history = MonthHistory(defs.resources["warehouse"].engine)
-    rows = []
-    for first_day in months_between(first, last):
+    rows, failed = [], []
+    for index, first_day in enumerate(days, start=1):
         month = month_label(first_day)
+        started = time.perf_counter()
         result = monthly.execute_in_process(
             partition_key=partition_key(first_day), instance=instance, raise_on_error=False,
             run_config=QUIET,
@@ -74,22 +161,35 @@ def run_backfill(first: str, last: str, out=sys.stdout) -> list[dict]:
             drift = None  # an earlier run's verdict, not this one's
         ingest = result.asset_materializations_for_node("current_data")
         checks = [e for e in result.get_asset_check_evaluations() if not e.passed]
-        failure = next((e for e in result.all_events if e.is_step_failure), None)
-        rows.append({
+        failure = _failure(result) or (None if result.success else "the run failed")
+        row = {
             "month": month,
             "rows": ingest[-1].metadata["dagster/row_count"].value if ingest else None,
             "quality": "; ".join(_finding(e) for e in checks) or "ok",
             "drift_share": drift.share if drift else None,
             "drift": drift.drift if drift else None,
-            "action": "failed: " + failure.step_failure_data.error.message.strip().split("\n")[0]
-            if failure else "",
-        })
+            "action": f"failed: {failure}" if failure else "",
+        }
+        rows.append(row)
+        if failure:
+            failed.append(month)
+            outcome = f"FAILED: {failure}"
+        else:
+            outcome = "no verdict" if drift is None else \
+                f"{'DRIFT' if drift.drift else 'no drift'} (share {drift.share:.2f})"
+        outcome += f"; quality {row['quality']}"
+        _progress(f"{month} ({index}/{len(days)}, {time.perf_counter() - started:.1f}s): "
+                  f"{outcome}")
     skip, versions = run_sensor_once(defs, instance)
     for row in rows:
         if row["month"] in versions:
             row["action"] = f"retrained v{versions[row['month']]}"
     _print_summary(rows, skip, instance, defs, out)
-    return rows
+    if failed:
+        print(f"drift-assets backfill: {len(failed)} of {len(rows)} month(s) failed: "
+              f"{', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _print_summary(rows: list[dict], skip: str | None, instance, defs, out) -> None:

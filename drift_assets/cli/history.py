@@ -5,13 +5,23 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
-
+from drift_assets.cli.detect import emit
 from drift_assets.cli.instance import open_instance
+
+# What was sent for a month: its text in full (--json) and in the table.
+ALERTS = {
+    "quality": ("quality alert; drift and model alerts suppressed", "quality alert"),
+    "drift": ("drift alert, retrain run {run}", "drift alert {run}"),
+    "continuing": ("none (drift continues, already alerted)", "none (alerted before)"),
+    "none": ("none", "none"),
+}
+TABLE_WIDTH = 120  # the text table fits a terminal this wide
+GAP = "  "
+MIN_CELL = 8  # a column shrunk to fit keeps at least this many characters (or its header's)
 
 
 def _alerts_sent(instance) -> dict[str, str]:
-    """Month -> the retrain run its drift alert went with (the run sends the message)."""
+    """Month -> the id of the retrain run its drift alert went with (the run sends it)."""
     from dagster import DagsterRunStatus, RunsFilter
 
     sent: dict[str, str] = {}
@@ -19,28 +29,30 @@ def _alerts_sent(instance) -> dict[str, str]:
                                             statuses=[DagsterRunStatus.SUCCESS])):
         for month in run.tags.get("drift_assets/drift_months", "").split(","):
             if month:
-                sent.setdefault(month, f"drift alert, retrain run {run.run_id[:8]}")
+                sent.setdefault(month, run.run_id)
     return sent
 
 
 def history_rows(history, registry, instance) -> list[dict]:
     """One row per month: the reference window, the verdict with each cause, the failed quality
-    checks with their columns, the model's estimated and realized error, and the alerts."""
+    checks with their columns, the model's estimated and realized error, and the alerts
+    (``alert``: quality, drift, continuing or none; ``alert_run``: the retrain run of a drift
+    alert; ``alerts``: the same in words)."""
     drift, quality = history.drift_records(), history.quality_records()
     performance = registry.performance().set_index("month").to_dict("index")
     sent = _alerts_sent(instance)
     rows = []
     for month in sorted(set(drift) | set(quality)):
         record, checks, error = drift.get(month), quality.get(month), performance.get(month, {})
-        broken = checks is not None and not checks.passed
-        if broken:
-            alerts = "quality alert; drift and model alerts suppressed"
+        if checks is not None and not checks.passed:
+            alert = "quality"
         elif month in sent:
-            alerts = sent[month]
+            alert = "drift"
         elif record is not None and record.drift:
-            alerts = "none (drift continues, already alerted)"
+            alert = "continuing"
         else:
-            alerts = "none"
+            alert = "none"
+        run = sent.get(month) if alert == "drift" else None
         relations = record.relations if record is not None else None
         rows.append({
             "month": month,
@@ -55,44 +67,94 @@ def history_rows(history, registry, instance) -> list[dict]:
                                for f in checks.errors] if checks else [],
             "estimated_rmsle": error.get("estimated_rmsle"),
             "realized_rmsle": error.get("rmsle"),
-            "alerts": alerts,
+            "alert": alert,
+            "alert_run": run,
+            "alerts": ALERTS[alert][0].format(run=(run or "")[:8]),
         })
     return rows
 
 
-def _number(value) -> str:
-    return "-" if value is None or value != value else f"{value:.3f}"
+def _number(value, digits: int = 3) -> str:
+    return "-" if value is None or value != value else f"{value:.{digits}f}"
 
 
-def _text_row(row: dict) -> dict:
-    causes = [f"{d['column']}{'=' + d['category'] if d['category'] else ''} "
-              f"{d['score']:.3g}/{d['threshold']:.3g}" for d in row["drifted"]]
-    causes += [f"relation {', '.join(row['broken_relations'])}"] if row["broken_relations"] \
-        else []
+def _causes(row: dict, scores: bool) -> str:
+    """The drifted columns (with score/threshold, or by name alone) and broken relations."""
+    causes = [f"{d['column']}{'=' + d['category'] if d['category'] else ''}"
+              + (f" {d['score']:.3g}/{d['threshold']:.3g}" if scores else "")
+              for d in row["drifted"]]
+    if row["broken_relations"]:
+        causes.append(f"relation {', '.join(row['broken_relations'])}")
+    return ", ".join(causes) or "-"
+
+
+def _text_row(row: dict) -> dict[str, str]:
+    rmsle = (row["estimated_rmsle"], row["realized_rmsle"])
     return {
-        "month": row["month"], "reference": row["reference"] or "-",
-        "drift_share": _number(row["drift_share"]),
-        "verdict": "-" if row["drift"] is None else ("DRIFT" if row["drift"] else "no"),
-        "drifted": ", ".join(causes),
+        "month": row["month"],
+        "reference": row["reference"] or "-",
+        "drift": "-" if row["drift"] is None else ("DRIFT" if row["drift"] else "no"),
+        "share": _number(row["drift_share"], 2),
+        "causes": _causes(row, scores=True),
         "quality": "; ".join(q["message"] for q in row["quality_failed"]) or "ok",
-        "estimated_rmsle": _number(row["estimated_rmsle"]),
-        "realized_rmsle": _number(row["realized_rmsle"]), "alerts": row["alerts"],
+        # estimated/realized
+        "rmsle": "-" if rmsle == (None, None) else "/".join(_number(v, 2) for v in rmsle),
+        "alerts": ALERTS[row["alert"]][1].format(run=(row["alert_run"] or "")[:8]),
     }
+
+
+# columns that give up width, the widest first, when the table is wider than TABLE_WIDTH
+FLEXIBLE = ("reference", "causes", "quality", "alerts")
+
+
+def _widths(cells: list[dict[str, str]]) -> dict[str, int]:
+    widths = {h: max(len(h), *(len(c[h]) for c in cells)) for h in cells[0]}
+    budget = TABLE_WIDTH - len(GAP) * (len(widths) - 1)
+    while sum(widths.values()) > budget:
+        widest = max(FLEXIBLE, key=lambda h: widths[h])
+        if widths[widest] <= max(MIN_CELL, len(widest)):
+            break
+        widths[widest] -= 1
+    return widths
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def text_table(rows: list[dict]) -> str:
+    """The rows as a table of at most TABLE_WIDTH characters a line, one line a month: long
+    cells end in '…'; drifted columns too long for their cell with scores are named alone."""
+    cells = [_text_row(r) for r in rows]
+    widths = _widths(cells)
+    for cell, row in zip(cells, rows, strict=True):
+        if len(cell["causes"]) > widths["causes"]:
+            cell["causes"] = _causes(row, scores=False)
+    widths = _widths(cells)
+    lines = [GAP.join(h.ljust(w) for h, w in widths.items())]
+    lines += [GAP.join(_cut(c[h], w).ljust(w) for h, w in widths.items()) for c in cells]
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def run_history(as_json: bool) -> int:
     """``history``: one row per month on the configured warehouse and instance."""
-    from drift_assets.definitions import defs
+    from drift_assets.definitions import build_defs
     from drift_assets.lib.history import MonthHistory
     from drift_assets.lib.registry import ModelRegistry
 
-    engine = defs.resources["warehouse"].engine
-    with open_instance() as instance:
-        rows = history_rows(MonthHistory(engine), ModelRegistry(engine), instance)
+    # built now, from the environment of this call (the module-level defs keep the one of the
+    # first import)
+    warehouse = build_defs().resources["warehouse"]
+    try:
+        with open_instance() as instance:
+            rows = history_rows(MonthHistory(warehouse.engine), ModelRegistry(warehouse.engine),
+                                instance)
+    finally:
+        warehouse.dispose()
     if as_json:
-        print(json.dumps(rows, indent=2, default=lambda v: None if v != v else v))
+        emit(json.dumps(rows, indent=2, default=lambda v: None if v != v else v))
     elif rows:
-        print(pd.DataFrame([_text_row(r) for r in rows]).to_string(index=False))
+        emit(text_table(rows))
     else:
-        print("no month has been checked yet: run `drift-assets backfill`")
+        emit("no month has been checked yet: run `drift-assets backfill`")
     return 0
