@@ -82,12 +82,12 @@ def test_rollback_to_an_unknown_version_is_one_line_and_exit_2(tmp_path, monkeyp
         "drift-assets models rollback: no earlier production version\n")
 
 
-def _run(tmp_path, *args, **variables) -> str:
+def _run(tmp_path, *args, status: int = 0, **variables) -> str:
     env = {**os.environ, "DRIFT_DATA_DIR": str(tmp_path / "data"),
            "DAGSTER_HOME": str(tmp_path / "home"), **variables}
     done = subprocess.run([COMMAND, *args],
                           capture_output=True, text=True, timeout=900, env=env)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == status, done.stderr[-3000:]
     return done.stdout
 
 
@@ -146,13 +146,19 @@ def test_six_faults_raise_six_alerts_and_clean_months_none(tmp_path):
     frame.to_csv(tmp_path / "faulted.csv", index=False)
     variables = {"DRIFT_SOURCE": str(tmp_path / "faulted.csv"), "DRIFT_REFERENCE": "seasonal",
                  "DRIFT_THRESHOLDS": "calibrated"}
-    _run(tmp_path, "backfill", **variables)
+    # exit 1: three months stop at their blocking quality checks, as they should
+    _run(tmp_path, "backfill", status=1, **variables)
     history = json.loads(_run(tmp_path, "history", "--json", **variables))
     second_year = {r["month"]: r for r in history if r["month"] >= "2012-01"}
     alerted = {m for m, r in second_year.items() if not r["alerts"].startswith("none")}
     assert alerted == set(faults)
-    for m in ("2012-03", "2012-08", "2012-09"):
+    for m in ("2012-03", "2012-09"):
         assert second_year[m]["drifted"][0]["column"] == faults[m], second_year[m]
+    # wind speed in km/h is beyond what the column can hold (at most 6.1, 408 km/h): a
+    # blocking quality failure, before drift
+    wind = second_year["2012-08"]["quality_failed"]
+    assert any(q["check"] == "impossible_values" and q["column"] == "windspeed"
+               for q in wind), wind
     assert second_year["2012-11"]["broken_relations"][:2] == ["temp", "atemp"]
     missing = second_year["2012-06"]["quality_failed"]
     assert any(q["check"] == "missing_values" and q["column"] == "hum"
@@ -162,5 +168,8 @@ def test_six_faults_raise_six_alerts_and_clean_months_none(tmp_path):
     outbox = [json.loads(line) for line in
               (tmp_path / "data" / "notifications.jsonl").read_text().splitlines()]
     drift = next(a for a in outbox if a["title"].startswith("Data drift"))
-    for m in ("2012-03", "2012-08", "2012-09", "2012-11"):
+    for m in ("2012-03", "2012-09", "2012-11"):
         assert m in drift["title"]  # each cause alerted, though the months run on
+    quality = [a for a in outbox if a["title"].startswith("Data quality failure")]
+    assert {m for m in ("2012-06", "2012-08", "2012-10")
+            if any(m in a["title"] for a in quality)} == {"2012-06", "2012-08", "2012-10"}

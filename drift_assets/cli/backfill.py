@@ -4,6 +4,8 @@ as the daemon would run them, on the instance ``make dev`` shows."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 import sys
 import time
 
@@ -33,7 +35,7 @@ def run_sensor_once(defs, instance) -> tuple[str | None, dict[str, int]]:
     runs it on its next start, and a run key already used is not run again.
     Returns the sensor's skip message and the model version trained per drifted month.
     """
-    from dagster import RunsFilter, build_sensor_context
+    from dagster import build_sensor_context
 
     from drift_assets.sensors import RUN_KEY_TAG, drift_sensor
 
@@ -42,10 +44,11 @@ def run_sensor_once(defs, instance) -> tuple[str | None, dict[str, int]]:
     training = defs.resolve_job_def("training_job")
     versions: dict[str, int] = {}
     for request in tick.run_requests or []:
-        if instance.get_run_records(RunsFilter(tags={RUN_KEY_TAG: request.run_key}), limit=1):
-            continue  # started elsewhere (the daemon, another backfill)
+        if _started(instance, request.run_key):
+            continue  # started elsewhere (the daemon, another backfill), or done
         tags = {**request.tags, RUN_KEY_TAG: request.run_key,
-                "dagster/sensor_name": drift_sensor.name}
+                "dagster/sensor_name": drift_sensor.name, HOST_TAG: socket.gethostname(),
+                PID_TAG: str(os.getpid())}
         result = training.execute_in_process(run_config={**request.run_config, **QUIET},
                                              tags=tags, instance=instance)
         events = result.asset_materializations_for_node("trained_model")
@@ -53,6 +56,41 @@ def run_sensor_once(defs, instance) -> tuple[str | None, dict[str, int]]:
         for month in request.tags.get("drift_assets/drift_months", "").split(","):
             versions[month] = version
     return tick.skip_message, versions
+
+
+# Which process runs a retrain in process, so that a later backfill can tell a run still going
+# from one whose process was killed.
+HOST_TAG, PID_TAG = "drift_assets/host", "drift_assets/pid"
+
+
+def _started(instance, run_key: str) -> bool:
+    """Whether a run with ``run_key`` has ended, or is going on in a live process. A run left
+    started by a process of this machine that is gone is marked failed, and does not count."""
+    from dagster import RunsFilter
+
+    from drift_assets.sensors import FINISHED, RUN_KEY_TAG
+
+    started = False
+    for record in instance.get_run_records(RunsFilter(tags={RUN_KEY_TAG: run_key})):
+        run = record.dagster_run
+        if run.status not in FINISHED and run.tags.get(HOST_TAG) == socket.gethostname() \
+                and not _alive(int(run.tags.get(PID_TAG, "0"))):
+            instance.report_run_failed(run, "the process that ran it is gone")
+            continue
+        started = True
+    return started
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class MonthRangeError(ValueError):
