@@ -242,14 +242,20 @@ def _drift_chart(history: MonthHistory, settings: DriftSettings) -> str:
                               Path(settings.reports_dir) / "drift_share.png")
 
 
+def _figure(value: float | None) -> float | None:
+    """Four significant digits: a p-value of 4.3e-18 stays 4.3e-18, never a bare 0."""
+    return None if value is None else float(f"{value:.4g}")
+
+
 def drift_metadata(record: DriftRecord) -> dict:
     """What a person reads of a month's verdict in the UI, rendered from its record; the
     numbers per column plot over the months on the asset's Plots tab."""
     rows = [TableRecord({
         "column": f"{c.column}={c.category}" if c.category else c.column,
-        "method": c.method, "score": round(c.score, 6), "threshold": round(c.threshold, 6),
+        "method": c.method, "score": _figure(c.score), "threshold": _figure(c.threshold),
         "drifts when": "below" if c.p_value else "above", "drifted": c.drifted,
-        "moved with": c.moved_with or "", "psi": c.psi, "ks_statistic": c.ks_statistic,
+        "moved with": c.moved_with or "", "psi": _figure(c.psi),
+        "ks_statistic": _figure(c.ks_statistic),
     }) for c in record.columns]
     metadata = {
         "drift_detected": record.drift,
@@ -260,7 +266,7 @@ def drift_metadata(record: DriftRecord) -> dict:
         "reference_window": record.describe_window(),
         "thresholds": record.thresholds,
         "columns": MetadataValue.table(rows, schema=COLUMN_TABLE),
-        **{f"effect/{k}": v for k, v in record.effects.items()},
+        **{f"effect/{k}": _figure(v) for k, v in record.effects.items()},
         **{f"psi/{c.column}": c.psi for c in record.columns if c.psi is not None},
         **{f"ks_statistic/{c.column}": c.ks_statistic for c in record.columns
            if c.ks_statistic is not None},
