@@ -85,7 +85,13 @@ class ModelStore(ConfigurableResource, ABC):
     def find(self, name: str, request: str) -> StoredModel | None:
         """The stored version whose metadata names ``request``: a version stored by a run that
         died before registering it, which a re-run registers instead of storing another."""
-        for version in reversed(self.versions(name)):
+        try:
+            versions = self.versions(name)
+        except Exception as exc:  # noqa: BLE001 - boto3, OS and HTTP errors alike
+            where = self.uri(f"{self.prefix}/{name}/")
+            raise ModelStoreError(f"storing {name} under {where} failed: its versions could not "
+                                  f"be listed ({type(exc).__name__}): {exc}") from exc
+        for version in reversed(versions):
             try:
                 record = self.metadata(name, version)
             except (OSError, ValueError):
