@@ -119,12 +119,15 @@ def profile_window(context: AssetExecutionContext, warehouse: Warehouse,
     ).hexdigest()[:40]
     store = ProfileStore(warehouse.engine)
     reused = store.has(key)
+    # a stored profile is unpickled only when reused: a new one is at hand
+    profile = store.get(key) if reused else \
+        _profile(warehouse, settings, cluster, choice, month, window.months)
     if not reused:
-        store.put(key, _profile(warehouse, settings, cluster, choice, month, window.months))
+        store.put(key, profile)
     store.assign(month, key, window)
     return MaterializeResult(metadata={
         "reference_window": window.describe(),
-        "reference_rows": store.get(key)["rows"],
+        "reference_rows": profile["rows"],
         "reused": reused,
         "profile_key": key,
     })

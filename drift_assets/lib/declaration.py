@@ -128,16 +128,6 @@ class Dataset:
         path = Path(self.source).expanduser()
         return path if path.is_absolute() else Path(self.file).parent / path
 
-    def declared_columns(self) -> set[str]:
-        """Every column the declaration names, which the source must have."""
-        named = {self.timestamp, *self.labels, *(self.features or ()),
-                 *(self.categorical or ()), *self.columns}
-        if self.id:
-            named.add(self.id)
-        if self.model is not None:
-            named |= {self.model.target, *(self.model.features or ())}
-        return named
-
 
 # --- reading ---
 

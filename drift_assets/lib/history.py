@@ -321,12 +321,6 @@ class MonthHistory:
                                 .order_by(QUALITY.c.month))
             return {r.month: self._quality(dict(r._mapping)) for r in rows}
 
-    def last_ids(self) -> tuple[int | None, int | None]:
-        """The newest drift and quality record ids."""
-        with self.engine.connect() as conn:
-            return (conn.execute(sa.select(sa.func.max(DRIFT.c.id))).scalar(),
-                    conn.execute(sa.select(sa.func.max(QUALITY.c.id))).scalar())
-
     # --- what past months say ---
 
     def alerted_months(self) -> set[str]:

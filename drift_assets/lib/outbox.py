@@ -82,10 +82,6 @@ class Outbox:
         with self.engine.begin() as conn:
             return conn.execute(query.values(**values)).rowcount == 1
 
-    def status(self, key: str) -> str | None:
-        with self.engine.connect() as conn:
-            return conn.execute(sa.select(ALERTS.c.status).where(ALERTS.c.key == key)).scalar()
-
     def deliver(self, notifier, log=None) -> int:
         """Send the undelivered alerts in order through ``notifier`` (an object with
         ``notify_safely(alert, log)`` and ``was_sent(key)``), stopping at the first that fails;
