@@ -35,6 +35,7 @@ The keys, with what they mean::
           target_transform: log1p # optional, regression only
           metric: rmsle | rmse | mae | log_loss | roc_auc | accuracy | f1
           features: [COLUMN, ...] # optional: the model's inputs; default the dataset's features
+          degree: 2               # optional: numeric inputs also as squares and products
         notify:
           slack_channel: "#channel"
 """
@@ -89,6 +90,7 @@ class ModelSpec:
     metric: str = ""
     target_transform: str | None = None
     features: tuple[str, ...] | None = None
+    degree: int = 1  # numeric features also enter as their products up to this degree
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,8 @@ DATASET_KEYS = {"source", "timestamp", "timestamp_format", "start", "id", "label
                 "quality", "model", "notify"}
 QUALITY_KEYS = {"missing_share", "columns"}
 RULE_KEYS = {"missing_share", "min", "max", "allowed"}
-MODEL_KEYS = {"target", "task", "estimator", "params", "target_transform", "metric", "features"}
+MODEL_KEYS = {"target", "task", "estimator", "params", "target_transform", "metric", "features",
+              "degree"}
 NOTIFY_KEYS = {"slack_channel"}
 
 
@@ -349,9 +352,12 @@ def _model(r: _Reader, body: Any) -> ModelSpec:
             r.fail(f"model.params.{name}", "expected at least one value")
         grid[name] = tuple(values)
     features = r.columns("model.features", body["features"]) if "features" in body else None
+    degree = int(r.number("model.degree", body["degree"], 1, 3)) if "degree" in body else 1
+    if degree != body.get("degree", 1):
+        r.fail("model.degree", f"{body['degree']!r}: expected 1, 2 or 3")
     return ModelSpec(target=r.text("model.target", body["target"]), task=task,
                      estimator=estimator, params=grid, metric=metric,
-                     target_transform=transform, features=features)
+                     target_transform=transform, features=features, degree=degree)
 
 
 def _check_roles(r: _Reader, d: Dataset) -> None:
