@@ -16,14 +16,13 @@ from dagster import (
     sensor,
 )
 
-from drift_assets.jobs import monthly_drift_job, training_job
 from drift_assets.lib.cursor import SensorCursor
 from drift_assets.lib.history import DriftRecord, MonthHistory, QualityRecord
 from drift_assets.lib.messages import Alert
 from drift_assets.lib.outbox import Outbox
 from drift_assets.lib.source import month_location
 from drift_assets.lib.trigger import Decision, Report, TriggerState, evaluate, quality_failures
-from drift_assets.partitions import monthly_partitions
+from drift_assets.monitored import Monitored
 from drift_assets.resources import (
     DataSource,
     DriftSettings,
@@ -32,6 +31,7 @@ from drift_assets.resources import (
     S3Arrivals,
     Warehouse,
 )
+from drift_assets.resources.warehouse import DatasetWarehouse
 
 RUN_KEY_TAG = "dagster/run_key"
 
@@ -66,22 +66,40 @@ def _retrain_request(decision: Decision) -> dict:
             "records": decision.records, "changes": decision.changes}
 
 
-def run_request(request: dict) -> RunRequest:
+def run_request(monitored: Monitored, request: dict) -> RunRequest:
     config = {"reason": "drift", "drift_months": request["months"],
               "drift_records": request["records"], "changes": request["changes"]}
+    op = monitored.key("trained_model").to_python_identifier()
     return RunRequest(run_key=request["run_key"],
-                      run_config={"ops": {"trained_model": {"config": config}}},
-                      tags={"drift_assets/drift_months": ",".join(request["months"])})
+                      run_config={"ops": {op: {"config": config}}},
+                      tags={"drift_assets/drift_months": ",".join(request["months"]),
+                            "drift_assets/dataset": monitored.name})
 
 
-@sensor(
-    job=training_job,
-    minimum_interval_seconds=60,
-    default_status=DefaultSensorStatus.RUNNING,
-    description="Alerts and retrains the model when new drift reports cross the drift threshold.",
-)
-def drift_sensor(context: SensorEvaluationContext, settings: DriftSettings, notifier: Notifier,
-                 warehouse: Warehouse):
+def build_drift_sensor(monitored: Monitored, training_job, monthly_job):
+    """The drift sensor of one dataset: it reads the dataset's records, keeps its state in the
+    dataset's namespace and asks for the dataset's retrain (``training_job``; a dataset
+    without a model alerts only, and the sensor targets its ``monthly_job``)."""
+
+    @sensor(
+        name=f"{monitored.name}__drift_sensor",
+        job=training_job or monthly_job,
+        minimum_interval_seconds=60,
+        default_status=DefaultSensorStatus.RUNNING,
+        description=f"{monitored.name}: alerts, and retrains the model, when new drift reports "
+        "cross the drift threshold; alerts on months whose quality checks failed.",
+    )
+    def drift_sensor(context: SensorEvaluationContext, settings: DriftSettings,
+                     notifier: Notifier, warehouse: Warehouse):
+        return evaluate_drift(context, monitored, monitored.settings(settings), notifier,
+                              monitored.store(warehouse), retrains=training_job is not None)
+
+    return drift_sensor
+
+
+def evaluate_drift(context: SensorEvaluationContext, monitored: Monitored,
+                   settings: DriftSettings, notifier: Notifier, warehouse: DatasetWarehouse,
+                   retrains: bool = True):
     """Each month's drift and quality record (``lib.history``) is handled once, whichever
     process evaluates this sensor: the state lives in the warehouse (``lib.cursor``), not in a
     cursor of the daemon's own. Months whose data broke make one quality alert naming the
@@ -107,18 +125,20 @@ def drift_sensor(context: SensorEvaluationContext, settings: DriftSettings, noti
     )
     state = decision.state
     state.requests, failed = _follow_requests(context.instance, state.requests)
-    if decision.retrain_months:
+    if decision.retrain_months and retrains:
         state.requests.append(_retrain_request(decision))
     alerts = [(f"retrain-failed:{request['run_key']}", failure) for request, failure in failed]
     if broken:
         records = [quality[month] for month, _ in broken]
         alerts.append((f"quality:{','.join(str(r.id) for r in records)}",
                        quality_alert(records)))
-    if decision.fired and not decision.retrain_months:
+    if decision.fired and not (decision.retrain_months and retrains):
         alerts.append((f"drift:{','.join(str(i) for i in decision.records)}", Alert(
             title=f"Data drift in {', '.join(r.month for r in decision.fired)}",
             drift=[drift[r.month].fact() for r in decision.fired],
-            facts=[("changes", decision.changes)], action=decision.skip,
+            facts=[("changes", decision.changes)],
+            action=decision.skip if retrains else
+            f"{monitored.name} declares no model (monitored only): read the report",
             link=decision.fired[-1].report)))
     # The state and the alerts it raised are saved together: a crash after this line loses
     # neither, and an evaluation that lost the race to another saves neither.
@@ -128,7 +148,7 @@ def drift_sensor(context: SensorEvaluationContext, settings: DriftSettings, noti
     outbox.deliver(notifier, context.log)
     if not state.requests:
         return SkipReason(decision.skip)
-    return SensorResult(run_requests=[run_request(r) for r in state.requests])
+    return SensorResult(run_requests=[run_request(monitored, r) for r in state.requests])
 
 
 FINISHED = (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
@@ -181,15 +201,27 @@ def _expected_object(source: DataSource, month: str) -> str | None:
     return None
 
 
-@sensor(
-    job=monthly_drift_job,
-    minimum_interval_seconds=60,
-    default_status=DefaultSensorStatus.RUNNING,
-    description="Checks a month as soon as its file is uploaded under the watched S3 prefix "
-    "(DRIFT_S3_BUCKET, DRIFT_S3_INCOMING_PREFIX): loads it, checks its quality and its drift.",
-)
-def s3_arrival_sensor(context: SensorEvaluationContext, arrivals: S3Arrivals,
-                      source: DataSource):
+def build_arrival_sensor(monitored: Monitored, monthly_job):
+    """The S3 arrival sensor of one dataset (listed only where a bucket is configured)."""
+
+    @sensor(
+        name=f"{monitored.name}__s3_arrival_sensor",
+        job=monthly_job,
+        minimum_interval_seconds=60,
+        default_status=DefaultSensorStatus.RUNNING,
+        description=f"{monitored.name}: checks a month as soon as its file is uploaded under "
+        "the watched S3 prefix (DRIFT_S3_BUCKET, DRIFT_S3_INCOMING_PREFIX): loads it, checks "
+        "its quality and its drift.",
+    )
+    def s3_arrival_sensor(context: SensorEvaluationContext, arrivals: S3Arrivals,
+                          source: DataSource):
+        return evaluate_arrivals(context, monitored, arrivals, monitored.source(source))
+
+    return s3_arrival_sensor
+
+
+def evaluate_arrivals(context: SensorEvaluationContext, monitored: Monitored,
+                      arrivals: S3Arrivals, source: DataSource):
     """A new or re-uploaded object whose file name names a month (``incoming/2011-07.csv``)
     requests that month's partition of ``monthly_drift_job``; the run key is the object's key and
     ETag, so one upload makes one run. The cursor holds the newest LastModified seen and the
@@ -218,7 +250,7 @@ def s3_arrival_sensor(context: SensorEvaluationContext, arrivals: S3Arrivals,
             expected = _expected_object(source, month)
         if month is None:
             ignored.append(f"{arrival.key} (no YYYY-MM in its name)")
-        elif not monthly_partitions.has_partition_key(f"{month}-01"):
+        elif not monitored.partitions.has_partition_key(f"{month}-01"):
             ignored.append(f"{arrival.key} ({month} is not a partition)")
         elif expected is not None and expected != arrival.uri:
             ignored.append(f"{arrival.key} (the run would read {expected}: DRIFT_SOURCE)")

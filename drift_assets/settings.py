@@ -15,11 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from drift_assets.lib.reference import ReferenceChoice
-from drift_assets.lib.schema import COLUMNS, DATE_COLUMN, KEY_COLUMN
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-# Columns a drift check can watch: every column but the day and the row key.
-MONITORABLE = [c for c in COLUMNS if c not in (DATE_COLUMN, KEY_COLUMN)]
 
 
 class SettingsError(ValueError):
@@ -173,10 +170,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                               settings.drift.get("reference_months"))
     except ValueError as exc:
         raise SettingsError(f"DRIFT_REFERENCE or DRIFT_REFERENCE_MONTHS: {exc}") from None
-    unknown = [c for c in settings.drift.get("features", []) if c not in MONITORABLE]
-    if unknown:
-        raise SettingsError(f"DRIFT_FEATURES names {', '.join(unknown)}, which the table does "
-                            f"not have as a feature; choose from {', '.join(MONITORABLE)}")
     thresholds = settings.drift.get("thresholds", "evidently")
     if thresholds not in ("evidently", "calibrated"):
         raise SettingsError(f"DRIFT_THRESHOLDS={thresholds!r}: expected evidently or calibrated")

@@ -13,8 +13,16 @@ import pandas as pd
 import pytest
 
 from drift_assets.lib.generator import generate, generate_month
-from drift_assets.lib.source import SourceError, conform, iter_month, load_month, read_table
-from drift_assets.resources.source import FileSource
+from drift_assets.lib.schema import BIKE, Schema
+from drift_assets.lib.source import (
+    SourceError,
+    conform,
+    iter_month,
+    load_inferred,
+    load_month,
+    read_table,
+)
+from drift_assets.resources.source import FileSource, GeneratedSource
 
 
 @pytest.fixture
@@ -26,15 +34,15 @@ def table(tmp_path):
 
 def _error(location, month="2011-02", **kwargs) -> SourceError:
     with pytest.raises(SourceError) as caught:
-        load_month(str(location), month, **kwargs)
+        load_month(str(location), month, BIKE, **kwargs)
     return caught.value
 
 
 def test_csv_and_parquet_load_the_same_month(table, tmp_path):
     parquet = tmp_path / "day.parquet"
     generate("2011-01", "2011-03").to_parquet(parquet)
-    from_csv = load_month(str(table), "2011-02")
-    from_parquet = load_month(str(parquet), "2011-02")
+    from_csv = load_month(str(table), "2011-02", BIKE)
+    from_parquet = load_month(str(parquet), "2011-02", BIKE)
     assert len(from_csv) == 28
     assert str(from_csv["dteday"].min()) == "2011-02-01"
     pd.testing.assert_frame_equal(from_csv, from_parquet, check_exact=False)
@@ -43,7 +51,7 @@ def test_csv_and_parquet_load_the_same_month(table, tmp_path):
 
 def test_one_file_a_month(tmp_path):
     generate_month("2011-05").to_csv(tmp_path / "2011-05.csv", index=False)
-    frame = load_month(str(tmp_path / "{month}.csv"), "2011-05")
+    frame = load_month(str(tmp_path / "{month}.csv"), "2011-05", BIKE)
     assert len(frame) == 31
 
 
@@ -53,7 +61,7 @@ def test_loads_from_a_url(table):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/{table.name}"
-        assert len(load_month(url, "2011-03")) == 31
+        assert len(load_month(url, "2011-03", BIKE)) == 31
         assert "cannot be downloaded" in str(_error(url + ".missing"))
     finally:
         server.shutdown()
@@ -63,7 +71,7 @@ def test_labels_may_arrive_later(tmp_path):
     path = tmp_path / "unlabelled.csv"
     unlabelled = generate_month("2011-04").drop(columns=["casual", "registered", "cnt"])
     unlabelled.to_csv(path, index=False)
-    frame = load_month(str(path), "2011-04")
+    frame = load_month(str(path), "2011-04", BIKE)
     assert frame["cnt"].isna().all() and len(frame) == 30
 
 
@@ -103,7 +111,7 @@ def test_bad_cells_name_file_column_and_problem(table, tmp_path, change, column,
 
 def test_missing_values_are_data_not_errors(table, tmp_path):
     path = _rewrite(table, tmp_path, lambda f: f.assign(hum=f["hum"].where(f.index % 2 == 0, "")))
-    frame = load_month(path, "2011-02")
+    frame = load_month(path, "2011-02", BIKE)
     assert frame["hum"].isna().mean() == pytest.approx(0.5, abs=0.05)
 
 
@@ -136,8 +144,8 @@ def test_month_without_rows_and_dates_outside_the_month(table, tmp_path):
 def test_conform_accepts_many_rows_a_day_when_told():
     frame = generate_month("2011-02", rows_per_day=3)
     with pytest.raises(SourceError, match="duplicate value"):
-        conform(frame, "stations.csv")
-    assert len(conform(frame, "stations.csv", unique_days=False)) == 84
+        conform(frame, "stations.csv", BIKE)
+    assert len(conform(frame, "stations.csv", BIKE, unique_days=False)) == 84
 
 
 def test_read_table_typed_for_detect(table):
@@ -150,16 +158,16 @@ def test_a_large_parquet_file_is_read_in_batches(tmp_path):
     frame = generate("2011-02", "2011-02", rows_per_day=50)
     frame.to_parquet(tmp_path / "big.parquet", index=False, row_group_size=300)
     path = str(tmp_path / "big.parquet")
-    batches = list(iter_month(path, "2011-02", unique_days=False, batch_rows=500))
+    batches = list(iter_month(path, "2011-02", BIKE, unique_days=False, batch_rows=500))
     assert len(frame) == 1400 and [len(b) for b in batches] == [500, 500, 400]
-    whole = load_month(path, "2011-02", unique_days=False)
+    whole = load_month(path, "2011-02", BIKE, unique_days=False)
     pd.testing.assert_frame_equal(pd.concat(batches, ignore_index=True)
                                   .sort_values(["dteday", "instant"]).reset_index(drop=True),
                                   whole)
     frame["hum"] = frame["hum"].astype(str).where(frame.index != 1200, "wet")
     frame.to_parquet(path, index=False)
     with pytest.raises(SourceError) as caught:
-        list(iter_month(path, "2011-02", unique_days=False, batch_rows=500))
+        list(iter_month(path, "2011-02", BIKE, unique_days=False, batch_rows=500))
     assert caught.value.source == f"{path} (rows 1001-1400)"
     assert caught.value.column == "hum" and "not a number" in caught.value.problem
 
@@ -206,11 +214,11 @@ def test_a_download_that_trickles_stops_at_its_deadline(in_headers):
             error = _error(url, deadline=1)
         else:
             with pytest.raises(SourceError) as caught:
-                list(FileSource(location=url, download_deadline=1).iter_month("2011-02"))
+                list(FileSource(location=url, download_deadline=1).iter_month("2011-02", BIKE))
             error = caught.value
         assert time.monotonic() - started < 4
         assert error.source == url and error.problem == "download did not finish within 1 s"
-        assert len(load_month(url, "2011-02", deadline=30)) == 28  # in time: the whole file
+        assert len(load_month(url, "2011-02", BIKE, deadline=30)) == 28  # in time: the whole file
     finally:
         server.shutdown()
         server.server_close()
@@ -241,11 +249,11 @@ def test_a_download_cut_short_is_refused():
 
 
 def test_gzip_content_is_read_whatever_the_name(table, tmp_path):
-    plain = load_month(str(table), "2011-02")
+    plain = load_month(str(table), "2011-02", BIKE)
     for name in ("day.csv.gz", "day-gzipped.csv"):
         path = tmp_path / name
         path.write_bytes(gzip.compress(table.read_bytes()))
-        pd.testing.assert_frame_equal(load_month(str(path), "2011-02"), plain)
+        pd.testing.assert_frame_equal(load_month(str(path), "2011-02", BIKE), plain)
     cut = tmp_path / "cut.csv.gz"
     cut.write_bytes(gzip.compress(table.read_bytes())[:500])
     assert "not a readable gzip file" in str(_error(cut))
@@ -303,13 +311,13 @@ def test_a_short_first_row_and_a_long_first_row_are_refused(table, tmp_path):
 
 def test_empty_trailing_fields_are_missing_values_not_short_rows(table, tmp_path):
     path = _edit_line(table, tmp_path, 42, lambda line: line.rsplit(",", 1)[0] + ",")
-    frame = load_month(path, "2011-02")
+    frame = load_month(path, "2011-02", BIKE)
     assert frame["cnt"].isna().sum() == 1 and len(frame) == 28
 
 
 def test_integers_beyond_floats_are_kept_exactly(table, tmp_path):
     path = _edit_line(table, tmp_path, 42, _cells({CNT: "9007199254740993"}))
-    frame = load_month(path, "2011-02")
+    frame = load_month(path, "2011-02", BIKE)
     assert frame.loc[frame["instant"] == 41, "cnt"].item() == 9007199254740993
     assert frame["cnt"].dtype == "Int64"
 
@@ -341,7 +349,7 @@ def test_mixed_time_zones_are_refused_one_zone_is_the_day_as_written(tmp_path):
     assert error.problem == ("mixed time zones (row 2 has '2011-02-01T00:00:00+00:00'): "
                              "row 7 has '2011-02-06T00:00:00+05:00'")
     _with_time_zones(frame, ["+05:00"] * 28).to_csv(path, index=False)
-    loaded = load_month(str(path), "2011-02")
+    loaded = load_month(str(path), "2011-02", BIKE)
     assert [str(d) for d in loaded["dteday"]] == [str(d) for d in frame["dteday"]]
     _with_time_zones(frame, [""] * 27 + ["Z"]).to_csv(path, index=False)
     assert "mixed time zones" in _error(path).problem
@@ -364,11 +372,11 @@ def test_a_large_csv_file_streams_in_chunks_with_file_line_numbers(tmp_path):
     frame = generate("2011-02", "2011-02", rows_per_day=50)
     path = tmp_path / "big.csv"
     frame.to_csv(path, index=False)
-    batches = list(iter_month(str(path), "2011-02", unique_days=False, csv_rows=500))
+    batches = list(iter_month(str(path), "2011-02", BIKE, unique_days=False, csv_rows=500))
     assert [len(b) for b in batches] == [500, 500, 400]
     pd.testing.assert_frame_equal(pd.concat(batches, ignore_index=True)
                                   .sort_values(["dteday", "instant"]).reset_index(drop=True),
-                                  load_month(str(path), "2011-02", unique_days=False))
+                                  load_month(str(path), "2011-02", BIKE, unique_days=False))
 
     lines = path.read_text().splitlines(keepends=True)
 
@@ -376,7 +384,7 @@ def test_a_large_csv_file_streams_in_chunks_with_file_line_numbers(tmp_path):
         edited = [changed.get(number, line) for number, line in enumerate(lines, start=1)]
         path.write_text("".join(edited))
         with pytest.raises(SourceError) as caught:
-            list(iter_month(str(path), "2011-02", csv_rows=500, **kwargs))
+            list(iter_month(str(path), "2011-02", BIKE, csv_rows=500, **kwargs))
         return caught.value
 
     bad = error_with({1202: _cells({HUM: "wet"})(lines[1201].rstrip("\n")) + "\n"},
@@ -397,6 +405,280 @@ def test_a_large_csv_file_streams_in_chunks_with_file_line_numbers(tmp_path):
     daily.append(_cells({0: "99999"})(daily[3]))
     path.write_text("".join(daily))
     with pytest.raises(SourceError) as caught:
-        list(iter_month(str(path), "2011-02", csv_rows=10))
+        list(iter_month(str(path), "2011-02", BIKE, csv_rows=10))
     assert (caught.value.column, caught.value.problem) == (
         "dteday", "duplicate value: row 30 has '2011-02-03'")
+
+
+# --- A table that is not the bike table: orders, a text key, instants with a time zone ---
+
+ORDERS = Schema(
+    (("order_id", "text"), ("placed_at", "datetime"), ("store", "text"), ("amount", "float"),
+     ("items", "int"), ("returned", "int")),
+    timestamp="placed_at", key="order_id", labels=("returned",))
+ORDERS_HINT = Schema((), "placed_at", "order_id", ("returned",))
+
+
+def _orders(rows: int = 40, zone: str = "+02:00", first: str = "2024-01-31 01:00") -> pd.DataFrame:
+    """An order every 6 hours from ``first`` (as written, in ``zone``), keys out of time order,
+    store names padded and one in four written 'NA'."""
+    stamps = pd.date_range(first, periods=rows, freq="6h")
+    return pd.DataFrame({
+        "order_id": [f"o-{i * 7 % rows:03d}" for i in range(rows)],
+        "placed_at": [f"{t:%Y-%m-%dT%H:%M:%S}{zone}" for t in stamps],
+        "store": [" north ", "south", "NA", "east"] * (rows // 4),
+        "amount": np.round(np.linspace(5, 80, rows), 2),
+        "items": np.arange(rows) % 5 + 1,
+        "returned": np.arange(rows) % 2,
+    })
+
+
+def _orders_error(path, month="2024-02", schema=ORDERS, **kwargs) -> SourceError:
+    with pytest.raises(SourceError) as caught:
+        list(iter_month(str(path), month, schema, **kwargs))
+    return caught.value
+
+
+def test_orders_load_from_csv_and_parquet_as_utc_instants_and_text(tmp_path):
+    """Times with a zone become naive UTC, and the month is the UTC one: 2024-02-01 01:00 at
+    +02:00 is still January. Text is stripped, 'NA' missing; many rows a day are fine."""
+    frame = _orders()
+    frame.to_csv(tmp_path / "orders.csv", index=False)
+    frame.to_parquet(tmp_path / "orders.parquet", index=False)
+    typed = frame.assign(placed_at=pd.to_datetime(frame["placed_at"]))  # a zoned Parquet column
+    typed.to_parquet(tmp_path / "typed.parquet", index=False)
+    february = load_month(str(tmp_path / "orders.csv"), "2024-02", ORDERS)
+    for name in ("orders.parquet", "typed.parquet"):
+        pd.testing.assert_frame_equal(load_month(str(tmp_path / name), "2024-02", ORDERS),
+                                      february)
+    assert list(february.columns) == ORDERS.names
+    assert [str(t) for t in february.dtypes] == ["string", "datetime64[ns]", "string", "float64",
+                                                "Int64", "Int64"]
+    assert len(february) == 35 and february["placed_at"].is_monotonic_increasing
+    assert february["placed_at"].iloc[0] == pd.Timestamp("2024-02-01 05:00")
+    january = load_month(str(tmp_path / "orders.csv"), "2024-01", ORDERS)
+    assert january["placed_at"].iloc[-1] == pd.Timestamp("2024-01-31 23:00")
+    assert set(february["store"].dropna()) == {"north", "south", "east"}
+    assert february["store"].isna().sum() == frame["store"].eq("NA").sum() - 1  # one in January
+    assert february.loc[0, "order_id"] == frame.loc[5, "order_id"]
+
+
+def test_a_time_without_zone_is_utc_and_zones_may_differ(tmp_path):
+    path = tmp_path / "orders.csv"
+    _orders(zone="").to_csv(path, index=False)
+    naive = load_month(str(path), "2024-02", ORDERS)
+    assert naive["placed_at"].iloc[0] == pd.Timestamp("2024-02-01 01:00")
+    frame = _orders()
+    frame.loc[10, "placed_at"] = "2024-02-02T13:00:00Z"  # the same instant as 15:00+02:00
+    frame.to_csv(path, index=False)
+    loaded = load_month(str(path), "2024-02", ORDERS)
+    assert loaded.loc[loaded["order_id"] == frame.loc[10, "order_id"], "placed_at"].item() == (
+        pd.Timestamp("2024-02-02 13:00"))
+
+
+def test_some_times_with_a_zone_and_some_without_are_refused_across_chunks(tmp_path):
+    frame = _orders()
+    frame.loc[25, "placed_at"] = frame.loc[25, "placed_at"][:-6]
+    path = tmp_path / "orders.csv"
+    frame.to_csv(path, index=False)
+    error = _orders_error(path, csv_rows=10)
+    assert (error.source, error.column) == (str(path), "placed_at")
+    assert error.problem == ("mixed time zones (row 2 has '2024-01-31T01:00:00+02:00'): "
+                             "row 27 has '2024-02-06T07:00:00'")
+
+
+def test_a_text_key_must_be_present_and_unique_across_chunks(tmp_path):
+    frame = _orders()
+    path = tmp_path / "orders.csv"
+    repeated = frame.loc[3, "order_id"]
+    frame.assign(order_id=frame["order_id"].where(frame.index != 30, repeated)).to_csv(
+        path, index=False)
+    error = _orders_error(path, csv_rows=10)
+    assert (error.source, error.column) == (str(path), "order_id")
+    assert error.problem == f"duplicate value: row 32 has '{repeated}'"
+    frame.assign(order_id=frame["order_id"].where(frame.index != 30, " ")).to_csv(
+        path, index=False)
+    assert _orders_error(path, csv_rows=10).problem == "missing value: row 32 has ' '"
+    parquet = tmp_path / "orders.parquet"  # in batches too
+    frame.assign(order_id=frame["order_id"].where(frame.index != 30, repeated)).to_parquet(
+        parquet, index=False)
+    error = _orders_error(parquet, batch_rows=16)
+    assert error.source == f"{parquet} (rows 17-32)" and error.column == "order_id"
+    assert error.problem.startswith("duplicate value")
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "value", "problem"),
+    [
+        (35, "items", "many", "not a number: row 37 has 'many'"),
+        (35, "items", "2.5", "not an integer: row 37 has '2.5'"),
+        (35, "amount", "cheap", "not a number: row 37 has 'cheap'"),
+        (35, "placed_at", "soon", "not a date and time: row 37 has 'soon'"),
+        (35, "placed_at", "", "missing value: row 37 has ''"),
+    ],
+)
+def test_a_later_chunk_that_breaks_a_kind_names_file_row_and_column(tmp_path, row, column,
+                                                                      value, problem):
+    frame = _orders().astype(str)
+    frame.loc[row, column] = value
+    path = tmp_path / "orders.csv"
+    frame.to_csv(path, index=False)
+    error = _orders_error(path, csv_rows=10)
+    assert (error.source, error.column, error.problem) == (str(path), column, problem)
+
+
+def test_a_later_parquet_file_that_breaks_a_kind_is_named(tmp_path):
+    folder = tmp_path / "2024-02"
+    folder.mkdir()
+    frame = _orders()
+    frame.iloc[5:20].to_parquet(folder / "a.parquet", index=False)  # February only
+    frame.iloc[20:].astype({"amount": str}).assign(amount="lots").to_parquet(
+        folder / "b.parquet", index=False)
+    error = _orders_error(tmp_path / "{month}")
+    assert (error.source, error.column) == (str(folder / "b.parquet"), "amount")
+    assert error.problem == "not a number: row 2 has 'lots'"
+
+
+def test_a_timestamp_format_reads_the_timestamp_and_names_a_value_that_does_not_match(tmp_path):
+    written = Schema(ORDERS.columns, "placed_at", "order_id", ("returned",), "%d/%m/%Y %H:%M")
+    frame = _orders(zone="")
+    frame["placed_at"] = pd.to_datetime(frame["placed_at"]).dt.strftime("%d/%m/%Y %H:%M")
+    path = tmp_path / "orders.csv"
+    frame.to_csv(path, index=False)
+    loaded = load_month(str(path), "2024-02", written)
+    assert loaded["placed_at"].iloc[0] == pd.Timestamp("2024-02-01 01:00")
+    assert loaded["placed_at"].iloc[1] == pd.Timestamp("2024-02-01 07:00")  # not 2 January
+    frame.loc[12, "placed_at"] = "2024-02-03 01:00"
+    frame.to_csv(path, index=False)
+    error = _orders_error(path, schema=written)
+    assert (error.source, error.column) == (str(path), "placed_at")
+    assert error.problem == ("not a date and time in the format '%d/%m/%Y %H:%M': "
+                             "row 14 has '2024-02-03 01:00'")
+    days = Schema((("day", "date"), ("sales", "int")), "day", timestamp_format="%d.%m.%Y")
+    path.write_text("day,sales\n01.02.2024,3\n02.02.2024,4\n2024-02-03,5\n")
+    error = _orders_error(path, schema=days)
+    assert error.problem == "not a date in the format '%d.%m.%Y': row 4 has '2024-02-03'"
+    path.write_text("day,sales\n02.02.2024,4\n01.02.2024,3\n")
+    assert [str(d) for d in load_month(str(path), "2024-02", days)["day"]] == [
+        "2024-02-01", "2024-02-02"]
+
+
+def test_conform_orders_rows_by_time_then_key_and_fills_absent_labels():
+    raw = pd.DataFrame({"order_id": ["b", "a", "c"],
+                        "placed_at": ["2024-02-01 10:00", "2024-02-01 10:00", "2024-02-01 09:00"],
+                        "store": ["x", "y", "z"], "amount": ["1", "2", "3"], "items": ["1"] * 3})
+    out = conform(raw, "orders", ORDERS)
+    assert out["order_id"].tolist() == ["c", "a", "b"]
+    assert out["returned"].isna().all() and str(out["returned"].dtype) == "Int64"
+    labelled_text = Schema(ORDERS.columns + (("reason", "text"), ("returned_at", "datetime")),
+                           "placed_at", "order_id", ("returned", "reason", "returned_at"))
+    out = conform(raw, "orders", labelled_text)
+    assert str(out["reason"].dtype) == "string" and out["reason"].isna().all()
+    assert str(out["returned_at"].dtype) == "datetime64[ns]" and out["returned_at"].isna().all()
+    with pytest.raises(ValueError, match="no columns yet"):
+        conform(raw, "orders", ORDERS_HINT)
+
+
+# --- Inferring the kinds of a table not seen before ---
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_load_inferred_tells_the_kinds_and_loads_as_load_month(tmp_path, suffix):
+    frame = _orders()
+    path = tmp_path / f"orders.{suffix}"
+    getattr(frame, f"to_{suffix}")(path, index=False)
+    schema, rows = load_inferred(str(path), ["2024-02"], ORDERS_HINT)
+    assert schema == ORDERS
+    pd.testing.assert_frame_equal(rows, load_month(str(path), "2024-02", ORDERS))
+    schema, both = load_inferred(str(path), ["2024-01", "2024-02"], ORDERS_HINT)
+    assert len(both) == 40 and both["placed_at"].is_monotonic_increasing
+    known, again = load_inferred(str(path), ["2024-02"], ORDERS)  # kinds given: loaded with them
+    assert known is ORDERS
+    pd.testing.assert_frame_equal(again, rows)
+
+
+def test_load_inferred_reads_the_months_together_and_holds_later_months_to_them(tmp_path):
+    frame = _orders(rows=360, zone="Z", first="2024-01-01 01:00")  # January to March
+    stamps = pd.to_datetime(frame["placed_at"].str[:19])
+    for month in ("2024-01", "2024-02", "2024-03"):
+        frame[stamps.dt.strftime("%Y-%m") == month].to_csv(tmp_path / f"{month}.csv",
+                                                             index=False)
+    location = str(tmp_path / "{month}.csv")
+    march = pd.read_csv(tmp_path / "2024-03.csv", dtype=str)
+    march.loc[3, "items"] = "2.5"
+    march.to_csv(tmp_path / "2024-03.csv", index=False)
+    schema, rows = load_inferred(location, ["2024-01", "2024-02"], ORDERS_HINT)
+    assert schema.kinds["items"] == "int" and len(rows) == len(frame) - len(march)
+    with pytest.raises(SourceError) as caught:
+        load_month(location, "2024-03", schema)
+    assert (caught.value.column, caught.value.problem) == ("items",
+                                                           "not an integer: row 5 has '2.5'")
+    schema, _ = load_inferred(location, ["2024-02", "2024-03"], ORDERS_HINT)
+    assert schema.kinds["items"] == "float"
+
+
+def test_load_inferred_infers_from_the_months_and_holds_the_whole_file_to_it(tmp_path):
+    """A whole table is checked whole, as load_month checks it: a kind told from January only is
+    broken by a February value, named by its row."""
+    frame = _orders(zone="Z").astype(str)
+    frame.loc[30, "items"] = "2.5"
+    path = tmp_path / "orders.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(SourceError) as caught:
+        load_inferred(str(path), ["2024-01"], ORDERS_HINT)
+    assert (caught.value.source, caught.value.column, caught.value.problem) == (
+        str(path), "items", "not an integer: row 32 has '2.5'")
+    schema, rows = load_inferred(str(path), ["2024-01", "2024-02"], ORDERS_HINT)
+    assert schema.kinds["items"] == "float" and rows["items"].tolist()[30] == 2.5
+
+
+def test_load_inferred_tells_days_from_instants_and_uses_the_timestamp_format(tmp_path):
+    path = tmp_path / "days.csv"
+    path.write_text("day,shop,sales\n2024-02-01T00:00:00+05:00,a,3\n"
+                    "2024-02-02T00:00:00+05:00,b,4\n")
+    schema, rows = load_inferred(str(path), ["2024-02"], Schema((), "day"))
+    assert schema.columns == (("day", "date"), ("shop", "text"), ("sales", "int"))
+    assert [str(d) for d in rows["day"]] == ["2024-02-01", "2024-02-02"]  # the days as written
+    path.write_text("day,shop,sales\n01/02/2024 10:30,a,3\n02/02/2024 00:00,b,4\n")
+    schema, rows = load_inferred(str(path), ["2024-02"], Schema((), "day",
+                                                                timestamp_format="%d/%m/%Y %H:%M"))
+    assert schema.kinds["day"] == "datetime"
+    assert rows["day"].tolist() == [pd.Timestamp("2024-02-01 10:30"),
+                                    pd.Timestamp("2024-02-02")]
+
+
+def test_load_inferred_names_file_column_and_problem(tmp_path):
+    path = tmp_path / "orders.csv"
+    frame = _orders().astype(str)
+    frame.loc[20, "placed_at"] = "soon"
+    frame.to_csv(path, index=False)
+    with pytest.raises(SourceError) as caught:
+        load_inferred(str(path), ["2024-02"], ORDERS_HINT)
+    assert (caught.value.source, caught.value.column, caught.value.problem) == (
+        str(path), "placed_at", "not a date or time: row 22 has 'soon'")
+    _orders().assign(order_id="").to_csv(path, index=False)
+    with pytest.raises(SourceError) as caught:
+        load_inferred(str(path), ["2024-02"], ORDERS_HINT)
+    assert (caught.value.source, caught.value.column, caught.value.problem) == (
+        str(path), "order_id", "the key has no values")
+    _orders().drop(columns=["returned"]).to_parquet(tmp_path / "orders.parquet")
+    with pytest.raises(SourceError) as caught:
+        load_inferred(str(tmp_path / "orders.parquet"), ["2024-02"], ORDERS_HINT)
+    assert (caught.value.column, caught.value.problem) == (
+        "returned", "the label column is not in the table")
+    with pytest.raises(SourceError, match="no rows for the month"):
+        load_inferred(str(path), ["2023-05"], ORDERS_HINT)
+
+
+def test_the_sources_infer_the_bike_table(table, tmp_path):
+    hint = Schema((), BIKE.timestamp, BIKE.key, BIKE.labels)
+    months = ["2011-01", "2011-02"]
+    generated = GeneratedSource(seed=3)
+    schema, rows = generated.load_inferred(months, hint)
+    assert schema == BIKE and len(rows) == 59
+    pd.testing.assert_frame_equal(rows.iloc[31:].reset_index(drop=True),
+                                  generated.load_month("2011-02", BIKE))
+    schema, rows = FileSource(location=str(table)).load_inferred(months, hint)
+    assert schema == BIKE
+    pd.testing.assert_frame_equal(rows.iloc[31:].reset_index(drop=True),
+                                  load_month(str(table), "2011-02", BIKE))

@@ -14,7 +14,6 @@ import pandas as pd
 from dagster import (
     AssetDep,
     AssetExecutionContext,
-    AssetKey,
     AssetRecordsFilter,
     AssetsDefinition,
     MaterializeResult,
@@ -36,8 +35,9 @@ from drift_assets.lib.lifecycle import crossings
 from drift_assets.lib.months import month_label, partition_key
 from drift_assets.lib.profiles import ProfileStore
 from drift_assets.lib.reference import ReferenceChoice, ReferenceWindow
-from drift_assets.partitions import monthly_partitions
+from drift_assets.monitored import Monitored
 from drift_assets.resources import DaskCluster, DriftSettings, Warehouse
+from drift_assets.resources.warehouse import DatasetWarehouse
 
 COLUMN_TABLE = TableSchema(
     columns=[
@@ -72,16 +72,16 @@ REPORT_FIELDS = PROFILE_FIELDS + ("drift_share", "fdr")
 
 # --- reference_profile ---
 
-def _data_versions(context, months: list[str] | None) -> list[int]:
+def _data_versions(context, monitored: Monitored, months: list[str] | None) -> list[int]:
     """Storage ids of the newest materializations the window was built from (the reference
     table, or the months of ``current_data``): a re-loaded month makes a new profile."""
     if months is None:
-        records = context.instance.fetch_materializations(AssetKey("reference_table"),
+        records = context.instance.fetch_materializations(monitored.key("reference_table"),
                                                           limit=1).records
         return [r.storage_id for r in records]
     keys = [partition_key(m) for m in months]
     records = context.instance.fetch_materializations(
-        AssetRecordsFilter(asset_key=AssetKey("current_data"), asset_partitions=keys),
+        AssetRecordsFilter(asset_key=monitored.key("current_data"), asset_partitions=keys),
         limit=len(keys) * 50).records
     latest = {}
     for record in records:  # newest first
@@ -89,7 +89,8 @@ def _data_versions(context, months: list[str] | None) -> list[int]:
     return sorted(latest.values())
 
 
-def choose_window(warehouse: Warehouse, choice: ReferenceChoice, month: str) -> ReferenceWindow:
+def choose_window(warehouse: DatasetWarehouse, choice: ReferenceChoice, month: str
+                  ) -> ReferenceWindow:
     """The months ``month`` is compared against, decided once for the month.
 
     Months of a rolling or seasonal window that are not in the warehouse yet, or that raised an
@@ -104,8 +105,9 @@ def choose_window(warehouse: Warehouse, choice: ReferenceChoice, month: str) -> 
                            fallback=choice.months if choice.kind != "fixed" else ())
 
 
-def profile_window(context: AssetExecutionContext, warehouse: Warehouse,
-                   settings: DriftSettings, cluster: DaskCluster) -> MaterializeResult:
+def profile_window(context: AssetExecutionContext, monitored: Monitored,
+                   warehouse: DatasetWarehouse, settings: DriftSettings, cluster: DaskCluster
+                   ) -> MaterializeResult:
     """The body of ``reference_profile``: choose the month's window, profile it (or reuse the
     stored profile of the same window and data), and record the month's assignment."""
     choice = settings.reference_choice
@@ -114,14 +116,14 @@ def profile_window(context: AssetExecutionContext, warehouse: Warehouse,
     # On a cluster the profile is the column types only: the workers summarise the window for
     # each check, so a profile held in one process would not be used.
     key = hashlib.sha256(
-        f"{window}|{_data_versions(context, window.months)}|"
+        f"{window}|{_data_versions(context, monitored, window.months)}|"
         f"{settings_version(settings, *PROFILE_FIELDS)}|{cluster.enabled}".encode()
     ).hexdigest()[:40]
     store = ProfileStore(warehouse.engine)
     reused = store.has(key)
     # a stored profile is unpickled only when reused: a new one is at hand
     profile = store.get(key) if reused else \
-        _profile(warehouse, settings, cluster, choice, month, window.months)
+        _profile(monitored, warehouse, settings, cluster, choice, month, window.months)
     if not reused:
         store.put(key, profile)
     store.assign(month, key, window)
@@ -133,21 +135,24 @@ def profile_window(context: AssetExecutionContext, warehouse: Warehouse,
     })
 
 
-def _profile(warehouse: Warehouse, settings: DriftSettings, cluster: DaskCluster,
-             choice: ReferenceChoice, month: str, months: list[str] | None) -> dict:
+def _profile(monitored: Monitored, warehouse: DatasetWarehouse, settings: DriftSettings,
+             cluster: DaskCluster, choice: ReferenceChoice, month: str,
+             months: list[str] | None) -> dict:
     """The stored profile of a window: the engine's summaries, the column types, the calibrated
     thresholds (when enabled) and the row count."""
+    features = monitored.features(settings, warehouse.schema)
+    declared = monitored.column_types(features) or {}
     if cluster.enabled:
         with cluster.client() as client:
             window_frame, rows = warehouse.dask_window(months, cluster.partition_rows)
-            types = infer_column_types(window_frame, settings.features, client=client)
+            types = {**infer_column_types(window_frame, features, client=client), **declared}
             frame = cluster.sample(client, window_frame, rows) \
                 if settings.thresholds == "calibrated" else None
         profile = None
     else:
         frame = warehouse.read_window(months)
         rows = len(frame)
-        profile = build_profile(frame, settings.features)
+        profile = build_profile(frame, features, declared or None)
         types = profile.column_types
     thresholds = {}
     if settings.thresholds == "calibrated":
@@ -160,11 +165,13 @@ def _profile(warehouse: Warehouse, settings: DriftSettings, cluster: DaskCluster
 
 # --- drift_report ---
 
-def test_month(context: AssetExecutionContext, warehouse: Warehouse, settings: DriftSettings,
-               cluster: DaskCluster) -> MaterializeResult:
+def test_month(context: AssetExecutionContext, monitored: Monitored,
+               warehouse: DatasetWarehouse, settings: DriftSettings, cluster: DaskCluster
+               ) -> MaterializeResult:
     """The body of ``drift_report``: the month against the window ``reference_profile`` chose
     for it, recorded in the month history and rendered for the UI."""
     month = month_label(context.partition_key)
+    features = monitored.features(settings, warehouse.schema)
     history = MonthHistory(warehouse.engine)
     stored, window = ProfileStore(warehouse.engine).for_month(month)
     calibrated = settings.thresholds == "calibrated"
@@ -180,8 +187,9 @@ def test_month(context: AssetExecutionContext, warehouse: Warehouse, settings: D
     if not cluster.enabled:
         reference, current = warehouse.read_window(window.months), warehouse.read_month(month)
         # a profile made on a cluster holds no summaries: build them here
-        profile = stored["profile"] or build_profile(reference, settings.features)
-        verdict = judge(profile, reference, current, settings.features, settings.drift_share,
+        profile = stored["profile"] or build_profile(reference, features,
+                                                     stored["column_types"])
+        verdict = judge(profile, reference, current, features, settings.drift_share,
                         **options)
         rows = len(reference), len(current)
     else:
@@ -192,13 +200,13 @@ def test_month(context: AssetExecutionContext, warehouse: Warehouse, settings: D
             reference = cluster.sample(client, reference_frame, reference_rows)
             current = cluster.sample(client, current_frame, current_rows)
             verdict = judge_on_cluster(
-                client, reference_frame, current_frame, settings.features,
+                client, reference_frame, current_frame, features,
                 stored["column_types"], settings.drift_share, samples=(reference, current),
                 **options)
         rows = reference_rows, current_rows
     html = Path(settings.reports_dir) / f"drift_{month}.html"
     html.parent.mkdir(parents=True, exist_ok=True)
-    rendered = save_evidently_html(reference, current, settings.features, str(html),
+    rendered = save_evidently_html(reference, current, features, str(html),
                                    max_rows=settings.html_max_rows)
     record = history.record_drift(
         _record(month, window, settings, verdict, rows, str(html.resolve()), context.run.run_id))
@@ -291,21 +299,24 @@ def drift_metadata(record: DriftRecord) -> dict:
     return metadata
 
 
-def build_drift_assets(settings: DriftSettings) -> list[AssetsDefinition]:
-    """``reference_profile`` and ``drift_report`` for the configured reference choice: the
+def build_drift_assets(monitored: Monitored, settings: DriftSettings) -> list[AssetsDefinition]:
+    """``reference_profile`` and ``drift_report`` of one dataset for its reference choice: the
     choice decides the partition mapping (lineage) and the settings the code versions."""
+    settings = monitored.settings(settings)
     choice = settings.reference_choice
-    deps = [AssetDep("reference_table")]
+    deps = [AssetDep(monitored.key("reference_table"))]
     if choice.offsets:
         start, end = choice.offsets
-        deps.append(AssetDep("current_data", partition_mapping=TimeWindowPartitionMapping(
-            start_offset=start, end_offset=end, allow_nonexistent_upstream_partitions=True)))
+        deps.append(AssetDep(monitored.key("current_data"),
+                             partition_mapping=TimeWindowPartitionMapping(
+                                 start_offset=start, end_offset=end,
+                                 allow_nonexistent_upstream_partitions=True)))
 
     @asset(
-        name="reference_profile",
-        group_name="drift",
+        key=monitored.key("reference_profile"),
+        group_name=monitored.name,
         kinds={"pandas"},
-        partitions_def=monthly_partitions,
+        partitions_def=monitored.partitions,
         deps=deps,
         code_version=settings_version(settings, *PROFILE_FIELDS),
         description=f"The window each month is compared against ({choice.describe()}), "
@@ -315,14 +326,16 @@ def build_drift_assets(settings: DriftSettings) -> list[AssetsDefinition]:
     )
     def reference_profile(context: AssetExecutionContext, warehouse: Warehouse,
                           settings: DriftSettings, cluster: DaskCluster) -> MaterializeResult:
-        return profile_window(context, warehouse, settings, cluster)
+        return profile_window(context, monitored, monitored.store(warehouse),
+                              monitored.settings(settings), cluster)
 
     @asset(
-        name="drift_report",
-        group_name="drift",
+        key=monitored.key("drift_report"),
+        group_name=monitored.name,
         kinds={"evidently", "pandas"},
-        partitions_def=monthly_partitions,
-        deps=["reference_table", "current_data", "data_quality_report", reference_profile],
+        partitions_def=monitored.partitions,
+        deps=[monitored.key("reference_table"), monitored.key("current_data"),
+              monitored.key("data_quality_report"), reference_profile],
         code_version=settings_version(settings, *REPORT_FIELDS),
     )
     def drift_report(context: AssetExecutionContext, warehouse: Warehouse,
@@ -334,10 +347,10 @@ def build_drift_assets(settings: DriftSettings) -> list[AssetsDefinition]:
         the drifted share reaches the threshold (calibrated, against the declared window: one
         drifted column or a broken relation between columns); PSI and the K-S statistic per
         numeric feature; and Evidently's HTML report of the month. Each verdict is appended to
-        the warehouse table drift_history, which the sensor and `drift-assets history` read.
+        the dataset's drift history, which the sensor and `drift-assets history` read.
         With a Dask scheduler the tests run on the cluster over every row; the relations and
         the HTML report use a sample of a large month."""
-        return test_month(context, warehouse, settings, cluster)
+        return test_month(context, monitored, monitored.store(warehouse),
+                          monitored.settings(settings), cluster)
 
     return [reference_profile, drift_report]
-

@@ -4,10 +4,17 @@
 from contextlib import contextmanager
 
 import pandas as pd
-from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetsDefinition,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from drift_assets.lib.source import SourceError
-from drift_assets.partitions import monthly_partitions
+from drift_assets.monitored import Monitored
 from drift_assets.resources import DataSource, DriftSettings, Warehouse
 
 KINDS = {"pandas", "sql"}
@@ -25,11 +32,6 @@ def _named_failure():
         ) from exc
 
 
-def _load(source: DataSource, month: str) -> pd.DataFrame:
-    with _named_failure():
-        return source.load_month(month)
-
-
 def _summary(rows: int, days: list, head: pd.DataFrame) -> dict:
     return {
         "dagster/row_count": rows,
@@ -39,52 +41,73 @@ def _summary(rows: int, days: list, head: pd.DataFrame) -> dict:
     }
 
 
-def _frame_summary(frame: pd.DataFrame) -> dict:
-    return _summary(len(frame), [frame["dteday"].min(), frame["dteday"].max()], frame.head(5))
+def _frame_summary(frame: pd.DataFrame, time: str) -> dict:
+    return _summary(len(frame), [frame[time].min(), frame[time].max()], frame.head(5))
 
 
-@asset(group_name="ingest", kinds=KINDS)
-def reference_table(
-    source: DataSource, warehouse: Warehouse, settings: DriftSettings
-) -> MaterializeResult:
-    """The baseline the model was trained on: the configured reference months (default 2011-01),
-    stored in the warehouse table `reference`, replacing what was there."""
-    months = settings.reference_choice.months
-    frame = pd.concat([_load(source, m) for m in months], ignore_index=True)
-    warehouse.replace_reference(frame)
-    return MaterializeResult(
-        metadata={
-            **_frame_summary(frame),
-            "reference_months": ", ".join(months),
+def build_ingest_assets(monitored: Monitored) -> list[AssetsDefinition]:
+    """``reference_table`` and ``current_data`` of one dataset."""
+
+    @asset(name="reference_table", key_prefix=monitored.name, group_name=monitored.name,
+           kinds=KINDS)
+    def reference_table(source: DataSource, warehouse: Warehouse, settings: DriftSettings
+                        ) -> MaterializeResult:
+        """The baseline the model was trained on: the configured reference months (default
+        the dataset's first month), stored in the dataset's warehouse table `reference`,
+        replacing what was there. A declared table's column kinds are inferred from it, and
+        every later month is held to them."""
+        months = monitored.settings(settings).reference_choice.months
+        source = monitored.source(source)
+        store = monitored.store(warehouse)
+        with _named_failure():
+            schema, frame = source.load_inferred(months, monitored.schema_hint)
+        try:
+            store.save_schema(schema)
+        except ValueError as exc:
+            raise Failure(description=str(exc)) from exc
+        store.replace_reference(frame)
+        return MaterializeResult(
+            metadata={
+                **_frame_summary(frame, schema.timestamp),
+                "reference_months": ", ".join(months),
+                "source": source.describe(),
+                "columns": MetadataValue.md(pd.DataFrame(
+                    list(schema.columns), columns=["column", "kind"]).to_markdown(index=False)),
+            }
+        )
+
+    @asset(name="current_data", key_prefix=monitored.name, group_name=monitored.name,
+           kinds=KINDS, partitions_def=monitored.partitions, deps=[reference_table])
+    def current_data(context: AssetExecutionContext, source: DataSource, warehouse: Warehouse
+                     ) -> MaterializeResult:
+        """One month of production data, checked against the dataset's schema and written to
+        its warehouse table `current`. Re-materializing a month replaces that month's rows in
+        one transaction."""
+        month = context.partition_key
+        source = monitored.source(source)
+        store = monitored.store(warehouse)
+        schema = store.schema
+        labels = [c for c in schema.labels]
+        # the month is written chunk by chunk (a folder of Parquet files: one file at a time),
+        # so the metadata is gathered on the way rather than from the whole frame
+        stats = {"rows": 0, "labelled": 0, "days": [], "head": None}
+
+        def chunks():
+            for frame in source.iter_month(month, schema):
+                stats["rows"] += len(frame)
+                if labels:
+                    stats["labelled"] += int(frame[labels].notna().all(axis=1).sum())
+                stats["days"] += [frame[schema.timestamp].min(), frame[schema.timestamp].max()]
+                if stats["head"] is None:
+                    stats["head"] = frame.head(5)
+                yield frame
+
+        with _named_failure():
+            store.replace_month_chunks(month, chunks())
+        return MaterializeResult(metadata={
+            **_summary(stats["rows"], stats["days"], stats["head"]),
+            "labelled_rows": stats["labelled"],
             "source": source.describe(),
-        }
-    )
+        })
 
-
-@asset(group_name="ingest", kinds=KINDS, partitions_def=monthly_partitions)
-def current_data(
-    context: AssetExecutionContext, source: DataSource, warehouse: Warehouse
-) -> MaterializeResult:
-    """One month of production data, checked against the schema and written to the warehouse
-    table `current`. Re-materializing a month replaces that month's rows in one transaction."""
-    month = context.partition_key
-    # the month is written chunk by chunk (a folder of Parquet files: one file at a time), so
-    # the metadata is gathered on the way rather than from the whole frame
-    stats = {"rows": 0, "labelled": 0, "days": [], "head": None}
-
-    def chunks():
-        for frame in source.iter_month(month):
-            stats["rows"] += len(frame)
-            stats["labelled"] += int(frame["cnt"].notna().sum())
-            stats["days"] += [frame["dteday"].min(), frame["dteday"].max()]
-            if stats["head"] is None:
-                stats["head"] = frame.head(5)
-            yield frame
-
-    with _named_failure():
-        warehouse.replace_month_chunks(month, chunks())
-    return MaterializeResult(metadata={
-        **_summary(stats["rows"], stats["days"], stats["head"]),
-        "labelled_rows": stats["labelled"],
-        "source": source.describe(),
-    })
+    return [reference_table, current_data]

@@ -8,14 +8,13 @@ import joblib
 import pandas as pd
 from dagster import (
     AssetExecutionContext,
+    AssetsDefinition,
     Config,
     MaterializeResult,
     MetadataValue,
     asset,
 )
 
-from drift_assets.assets.ingest import current_data, reference_table
-from drift_assets.assets.quality import data_quality_report
 from drift_assets.lib import charts
 from drift_assets.lib.estimation import MonitoredModel, fit_error_model
 from drift_assets.lib.history import MonthHistory
@@ -30,15 +29,13 @@ from drift_assets.lib.registry import (
     ModelRegistry,
     load_model,
 )
-from drift_assets.lib.schema import DATE_COLUMN
 from drift_assets.lib.training import ALPHAS, TrainingResult, evaluate, labelled, train
-from drift_assets.partitions import monthly_partitions
+from drift_assets.monitored import Monitored
 from drift_assets.resources import DriftSettings, ModelStore, Notifier, Warehouse
 from drift_assets.resources.model_store import StoredModel
+from drift_assets.resources.warehouse import DatasetWarehouse
 
 RUN_KEY_TAG = "dagster/run_key"
-
-MODEL_NAME = "bike_demand_ridge"
 
 
 class TrainingConfig(Config):
@@ -51,68 +48,36 @@ class TrainingConfig(Config):
     alphas: list[float] = list(ALPHAS)  # the grid searched; narrower only for experiments
 
 
-@asset(
-    group_name="model",
-    kinds={"scikitlearn", "pandas"},
-    deps=[reference_table, current_data],
-)
-def trained_model(
-    context: AssetExecutionContext,
-    config: TrainingConfig,
-    warehouse: Warehouse,
-    model_store: ModelStore,
-    notifier: Notifier,
-    settings: DriftSettings,
-) -> MaterializeResult:
-    """Ridge regression on a log1p target, alpha chosen by grid search over 0.1..100 scored by
-    RMSLE (lower is better), trained on the reference plus all current data so far and scored on
-    the newest rows in time. Stored as a new version (never overwriting one) and recorded in the
-    model registry; it becomes production only if it is no worse than the production model on the
-    same holdout."""
-    registry = ModelRegistry(warehouse.engine)
-    # One version per training request, whoever runs it and however often: a re-run (after a
-    # crash, or by a second process at the same time) finds the version of its request.
-    request = context.run.tags.get(RUN_KEY_TAG) or context.run.run_id
-    with exclusive(warehouse.engine, f"train {MODEL_NAME}"):
-        record = registry.by_request(request) or _train_and_register(
-            registry, model_store, warehouse, settings, config, request)
-    promoted, gate = registry.gate_answer(record.version)
-    status = "production" if promoted else "candidate"
-    context.log.info(f"{MODEL_NAME} v{record.version} stored at {record.uri}: {status}; {gate}")
-    _notify_trained(context, notifier, warehouse, config, record, status, gate, request)
-    return MaterializeResult(metadata=_training_metadata(record, config, status, gate,
-                                                         registry))
-
-
-def _training_frame(warehouse: Warehouse) -> pd.DataFrame:
+def _training_frame(warehouse: DatasetWarehouse) -> pd.DataFrame:
     """The reference plus all current data so far, each day once, without the months whose
     blocking quality checks failed: a broken month must not break every later retrain."""
     broken = {m for m, r in MonthHistory(warehouse.engine).quality_records().items()
               if not r.passed}
     current = warehouse.read_current()
     if broken and len(current):
-        months = pd.to_datetime(current[DATE_COLUMN]).dt.strftime("%Y-%m")
+        months = pd.to_datetime(current[warehouse.schema.timestamp]).dt.strftime("%Y-%m")
         current = current[~months.isin(broken)]
     frame = pd.concat([warehouse.read_reference(), current], ignore_index=True)
-    return frame.drop_duplicates(subset=[DATE_COLUMN, "instant"])
+    return frame.drop_duplicates(subset=warehouse.schema.order)
 
 
-def _train_and_register(registry: ModelRegistry, store: ModelStore, warehouse: Warehouse,
-                        settings: DriftSettings, config: TrainingConfig, request: str
-                        ) -> ModelRecord:
+def _train_and_register(name: str, registry: ModelRegistry, store: ModelStore,
+                        warehouse: DatasetWarehouse, settings: DriftSettings,
+                        config: TrainingConfig, request: str) -> ModelRecord:
     """Train, store and register the version of ``request``, the gate's answer with it. A
     version stored for the request by a run that died before registering it is registered as
     it is, not trained and stored again."""
     frame = _training_frame(warehouse)
-    stored = store.find(MODEL_NAME, request)
+    stored = store.find(name, request)
     if stored is None:
         result = train(frame, holdout_share=settings.holdout_share, alphas=config.alphas)
-        stored = _store(store, result, _holdout(frame, result.holdout_start), config, request)
+        stored = _store(name, store, result, _holdout(frame, result.holdout_start), config,
+                        request)
     holdout = _holdout(frame, dt.date.fromisoformat(stored.metadata["holdout_start"]))
     decision, production_rmsle = _gate_against_production(
         registry, store, stored.metadata["holdout_rmsle"], holdout,
         settings.promotion_tolerance)
-    record = _record(stored, production_rmsle, config.reason, request)
+    record = _record(name, stored, production_rmsle, config.reason, request)
     registry.register(record, event_detail=f"trained ({config.reason})",
                       promote=decision.promote, decision=decision.reason)
     return registry.by_request(request)
@@ -122,7 +87,7 @@ def _holdout(frame: pd.DataFrame, start: dt.date) -> pd.DataFrame:
     """The labelled rows from the holdout's first day, which the gate and the error model
     share."""
     rows = labelled(frame)
-    return rows[rows[DATE_COLUMN] >= start]
+    return rows[rows["dteday"] >= start]
 
 
 def _gate_against_production(registry: ModelRegistry, store: ModelStore, candidate_rmsle: float,
@@ -137,14 +102,14 @@ def _gate_against_production(registry: ModelRegistry, store: ModelStore, candida
     return promotion_gate(candidate_rmsle, production_rmsle, tolerance), production_rmsle
 
 
-def _store(store: ModelStore, result: TrainingResult, holdout: pd.DataFrame,
+def _store(name: str, store: ModelStore, result: TrainingResult, holdout: pd.DataFrame,
            config: TrainingConfig, request: str) -> StoredModel:
     """Store the model with its error model (fit on the holdout) as a new version, its
     request and scores beside it."""
     best = result.model.best_estimator_
     buffer = io.BytesIO()
     joblib.dump(MonitoredModel(best, fit_error_model(best, holdout)), buffer)
-    return store.save(MODEL_NAME, buffer.getvalue(), {
+    return store.save(name, buffer.getvalue(), {
         "alpha": result.best_alpha, "alpha_grid": list(config.alphas),
         "cv_rmsle": result.cv_rmsle, "train_rows": result.train_rows,
         "holdout_rows": result.holdout_rows, "holdout_rmsle": result.holdout_rmsle,
@@ -157,11 +122,11 @@ def _store(store: ModelStore, result: TrainingResult, holdout: pd.DataFrame,
 PARAMS = ("alpha", "alpha_grid", "cv_rmsle", "train_rows", "holdout_rows")
 
 
-def _record(stored: StoredModel, production_rmsle: float | None, reason: str, request: str
-            ) -> ModelRecord:
+def _record(name: str, stored: StoredModel, production_rmsle: float | None, reason: str,
+            request: str) -> ModelRecord:
     meta = stored.metadata
     return ModelRecord(
-        version=stored.version, name=MODEL_NAME, created_at=dt.datetime.now(dt.UTC),
+        version=stored.version, name=name, created_at=dt.datetime.now(dt.UTC),
         holdout_rmsle=meta["holdout_rmsle"], holdout_mae=meta["holdout_mae"],
         sha256=stored.sha256, storage_key=stored.key, uri=stored.uri, status=CANDIDATE,
         params={**{k: meta[k] for k in PARAMS},
@@ -173,17 +138,17 @@ def _record(stored: StoredModel, production_rmsle: float | None, reason: str, re
     )
 
 
-def _notify_trained(context: AssetExecutionContext, notifier: Notifier, warehouse: Warehouse,
-                    config: TrainingConfig, record: ModelRecord, status: str, gate: str,
-                    request: str) -> None:
+def _notify_trained(context: AssetExecutionContext, notifier: Notifier,
+                    warehouse: DatasetWarehouse, config: TrainingConfig, record: ModelRecord,
+                    status: str, gate: str, request: str) -> None:
     """Tell the team what was trained and why, with the drift records that asked for it; once
     per request, however often the run is repeated."""
-    action = (f"retrained {MODEL_NAME} v{record.version}, now {status}: {gate}. "
+    action = (f"retrained {record.name} v{record.version}, now {status}: {gate}. "
               f"Stored at {record.uri}")
     if config.reason == "drift":
         title = f"Data drift in {', '.join(config.drift_months)}: model retrained"
     else:
-        title = f"Model {MODEL_NAME} v{record.version} trained ({config.reason})"
+        title = f"Model {record.name} v{record.version} trained ({config.reason})"
     history = MonthHistory(warehouse.engine)
     records = [history.drift_record(i) for i in config.drift_records]
     Outbox(warehouse.engine).send(notifier, f"model:{request}", Alert(
@@ -216,64 +181,6 @@ def _training_metadata(record: ModelRecord, config: TrainingConfig, status: str,
     }
 
 
-@asset(
-    group_name="model",
-    kinds={"scikitlearn", "pandas"},
-    partitions_def=monthly_partitions,
-    deps=[current_data, data_quality_report, trained_model],
-)
-def model_performance(
-    context: AssetExecutionContext,
-    warehouse: Warehouse,
-    model_store: ModelStore,
-    notifier: Notifier,
-    settings: DriftSettings,
-) -> MaterializeResult:
-    """The production model's error on the month: estimated from the features alone (direct loss
-    estimation) as soon as the month is loaded, and realized RMSLE and MAE once its labels (cnt)
-    have arrived, both plotted over time. When the realized error passes its threshold (a fixed
-    bound, or the mean plus N standard deviations of the earlier months) and the previous
-    production version does better on this month, the model is rolled back to that version and
-    the team is told."""
-    month = month_label(context.partition_key)
-    rows = warehouse.read_month(month)
-    registry = ModelRegistry(warehouse.engine)
-    production = registry.production()
-    if production is None:
-        # Nothing to score with yet: say so on the partition rather than fail the month's run.
-        return MaterializeResult(metadata={"scored": False, "why": "no production model yet"})
-    model = load_model(production, model_store)
-    estimated = model.estimate_rmsle(rows)
-    known = labelled(rows)
-    metadata = {"version": production.version, "estimated_rmsle": estimated,
-                "labelled_rows": len(known),
-                "in_training_window": bool(production.window_end
-                                           and month <= month_label(production.window_end))}
-    threshold = error_threshold(registry.performance(before=month)["rmsle"].dropna().tolist(),
-                                settings.max_rmsle, settings.error_n_std)
-    scores = {"rmsle": None, "mae": None}
-    if not known.empty:
-        scores = evaluate(model, known)
-        degraded = threshold is not None and scores["rmsle"] > threshold
-        rolled_back_to = None
-        if degraded:
-            rolled_back_to = _roll_back_if_better(context, registry, model_store, notifier,
-                                                  production, known, month, scores["rmsle"],
-                                                  threshold)
-        metadata.update({**scores, "estimate_error": estimated - scores["rmsle"],
-                         "degraded": degraded, "rolled_back_to": rolled_back_to})
-    registry.record_performance(month, production.version, scores["rmsle"], scores["mae"],
-                                estimated)
-    chart = charts.error_chart(
-        registry.performance().to_dict("records"), threshold,
-        Path(settings.reports_dir) / "model_error.png",
-    )
-    return MaterializeResult(metadata={
-        **metadata, "scored": not known.empty, "rmsle_threshold": threshold,
-        "error_chart": MetadataValue.path(chart),
-    })
-
-
 def _roll_back_if_better(context, registry: ModelRegistry, store: ModelStore,
                          notifier: Notifier, production: ModelRecord, rows: pd.DataFrame,
                          month: str, rmsle: float, threshold: float) -> int | None:
@@ -300,3 +207,108 @@ def _roll_back_if_better(context, registry: ModelRegistry, store: ModelStore,
         kind="rollback",
     ), context.log)
     return previous.version
+
+
+def build_model_assets(monitored: Monitored) -> list[AssetsDefinition]:
+    """``trained_model`` and ``model_performance`` of a dataset that declares a model."""
+
+    @asset(
+        key=monitored.key("trained_model"),
+        group_name=monitored.name,
+        kinds={"scikitlearn", "pandas"},
+        deps=[monitored.key("reference_table"), monitored.key("current_data")],
+    )
+    def trained_model(
+        context: AssetExecutionContext,
+        config: TrainingConfig,
+        warehouse: Warehouse,
+        model_store: ModelStore,
+        notifier: Notifier,
+        settings: DriftSettings,
+    ) -> MaterializeResult:
+        """Ridge regression on a log1p target, alpha chosen by grid search over 0.1..100 scored
+        by RMSLE (lower is better), trained on the reference plus all current data so far and
+        scored on the newest rows in time. Stored as a new version (never overwriting one) and
+        recorded in the model registry; it becomes production only if it is no worse than the
+        production model on the same holdout."""
+        settings = monitored.settings(settings)
+        store = monitored.store(warehouse)
+        name = monitored.model_name
+        registry = ModelRegistry(store.engine)
+        # One version per training request, whoever runs it and however often: a re-run (after
+        # a crash, or by a second process at the same time) finds the version of its request.
+        request = context.run.tags.get(RUN_KEY_TAG) or context.run.run_id
+        with exclusive(store.engine, f"train {name}"):
+            record = registry.by_request(request) or _train_and_register(
+                name, registry, model_store, store, settings, config, request)
+        promoted, gate = registry.gate_answer(record.version)
+        status = "production" if promoted else "candidate"
+        context.log.info(f"{name} v{record.version} stored at {record.uri}: {status}; {gate}")
+        _notify_trained(context, notifier, store, config, record, status, gate, request)
+        return MaterializeResult(metadata=_training_metadata(record, config, status, gate,
+                                                             registry))
+
+    @asset(
+        key=monitored.key("model_performance"),
+        group_name=monitored.name,
+        kinds={"scikitlearn", "pandas"},
+        partitions_def=monitored.partitions,
+        deps=[monitored.key("current_data"), monitored.key("data_quality_report"),
+              trained_model],
+    )
+    def model_performance(
+        context: AssetExecutionContext,
+        warehouse: Warehouse,
+        model_store: ModelStore,
+        notifier: Notifier,
+        settings: DriftSettings,
+    ) -> MaterializeResult:
+        """The production model's error on the month: estimated from the features alone (direct
+        loss estimation) as soon as the month is loaded, and realized RMSLE and MAE once its
+        labels have arrived, both plotted over time. When the realized error passes its
+        threshold (a fixed bound, or the mean plus N standard deviations of the earlier months)
+        and the previous production version does better on this month, the model is rolled back
+        to that version and the team is told."""
+        settings = monitored.settings(settings)
+        store = monitored.store(warehouse)
+        month = month_label(context.partition_key)
+        rows = store.read_month(month)
+        registry = ModelRegistry(store.engine)
+        production = registry.production()
+        if production is None:
+            # Nothing to score with yet: say so on the partition rather than fail the run.
+            return MaterializeResult(metadata={"scored": False,
+                                               "why": "no production model yet"})
+        model = load_model(production, model_store)
+        estimated = model.estimate_rmsle(rows)
+        known = labelled(rows)
+        metadata = {"version": production.version, "estimated_rmsle": estimated,
+                    "labelled_rows": len(known),
+                    "in_training_window": bool(production.window_end
+                                               and month <= month_label(production.window_end))}
+        threshold = error_threshold(
+            registry.performance(before=month)["rmsle"].dropna().tolist(),
+            settings.max_rmsle, settings.error_n_std)
+        scores = {"rmsle": None, "mae": None}
+        if not known.empty:
+            scores = evaluate(model, known)
+            degraded = threshold is not None and scores["rmsle"] > threshold
+            rolled_back_to = None
+            if degraded:
+                rolled_back_to = _roll_back_if_better(context, registry, model_store, notifier,
+                                                      production, known, month,
+                                                      scores["rmsle"], threshold)
+            metadata.update({**scores, "estimate_error": estimated - scores["rmsle"],
+                             "degraded": degraded, "rolled_back_to": rolled_back_to})
+        registry.record_performance(month, production.version, scores["rmsle"], scores["mae"],
+                                    estimated)
+        chart = charts.error_chart(
+            registry.performance().to_dict("records"), threshold,
+            Path(settings.reports_dir) / "model_error.png",
+        )
+        return MaterializeResult(metadata={
+            **metadata, "scored": not known.empty, "rmsle_threshold": threshold,
+            "error_chart": MetadataValue.path(chart),
+        })
+
+    return [trained_model, model_performance]

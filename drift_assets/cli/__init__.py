@@ -11,9 +11,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from drift_assets.lib.generator import FIRST_DAY, LAST_DAY
-from drift_assets.lib.months import month_label
-
 DETECT_EPILOG = """\
 columns: --columns temp,hum, --columns temp hum, or --columns repeated. Written before the
 files (detect --columns temp hum ref.csv cur.csv), the last two values are the files.
@@ -28,15 +25,20 @@ out of the verdict silently, and "no column compared" is never "no drift". Each 
 one line on stderr naming the file, the column and the reason; stdout is then empty.
 Output cut short by its reader (| head) ends quietly, with the same exit status."""
 
-BACKFILL_EPILOG = f"""\
+BACKFILL_EPILOG = """\
+datasets: without --dataset every declared dataset runs, one after the other; a --from/--to
+range then runs on each dataset where its months are partitions, and a dataset with none of
+them is passed over (said on stderr).
+
 progress: one line on stderr per month as it finishes, always (a terminal and a log alike);
 the summary table goes to stdout at the end.
 
 exit status: 0 every month ran; 1 a month failed, a month stopped by a blocking quality check
-included (the summary still printed, naming it), or the reference did (no month run then);
-2 a bad month argument, in one line on stderr: not YYYY-MM, --from after --to, a month before
-the first partition ({month_label(FIRST_DAY)}), after the last one (the month in progress),
-or, with the generated source, after its last month ({month_label(LAST_DAY)})."""
+included (the summary still printed, naming it), or a reference did (no month of that dataset
+run then); 2 a bad argument, in one line on stderr: a dataset not declared, a month not
+YYYY-MM, --from after --to, a month before the dataset's first partition, after its last one
+(the month in progress, or the last month of a generated or declared-finite source)."""
+DATASET_HELP = "the declared dataset to work on (default: every one, in turn)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,10 +52,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Materialize the reference and every month from --from to --to (YYYY-MM, "
         "both included), then evaluate the drift sensor once and run the retrain it asks for.",
         epilog=BACKFILL_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    backfill.add_argument("--from", dest="first", default=month_label(FIRST_DAY),
-                          metavar="YYYY-MM", help="first month (default: %(default)s)")
-    backfill.add_argument("--to", dest="last", default=month_label(LAST_DAY),
-                          metavar="YYYY-MM", help="last month (default: %(default)s)")
+    backfill.add_argument("--from", dest="first", metavar="YYYY-MM",
+                          help="first month (default: the dataset's first partition)")
+    backfill.add_argument("--to", dest="last", metavar="YYYY-MM",
+                          help="last month (default: the dataset's last partition)")
+    backfill.add_argument("--dataset", help=DATASET_HELP)
     detect = commands.add_parser(
         "detect", help="compare two CSV/Parquet files, Parquet folders or globs for drift",
         description="Compare a current table with a reference table, column by column, with\n"
@@ -83,10 +86,14 @@ def _parser() -> argparse.ArgumentParser:
         "and the alerts sent. The table fits 120 columns: long cells end in '…'; --json has "
         "every field in full.")
     history.add_argument("--json", action="store_true", help="print the rows as JSON, in full")
-    models = commands.add_parser("models", help="the model registry")
+    history.add_argument("--dataset", help=DATASET_HELP)
+    models = commands.add_parser("models", help="the model registry of each dataset")
     actions = models.add_subparsers(dest="action", required=True)
-    actions.add_parser("list", help="every version with its status and scores")
+    listing = actions.add_parser("list", help="every version with its status and scores")
+    listing.add_argument("--dataset", help=DATASET_HELP)
     rollback = actions.add_parser("rollback", help="make an earlier version production again")
+    rollback.add_argument("--dataset", help="the dataset whose model to roll back (needed "
+                          "when more than one declares a model)")
     rollback.add_argument("version", nargs="?", type=int,
                           help="the version (default: the previous production one)")
     config = commands.add_parser("config", help="check a datasets declaration")
@@ -111,12 +118,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from drift_assets.lib.declaration import DeclarationError
     from drift_assets.settings import SettingsError
 
     args = _parser().parse_args(argv)
     try:
         return _run(args)
-    except SettingsError as exc:  # a bad variable: one line naming it, not a traceback
+    except (SettingsError, DeclarationError) as exc:  # one line naming it, not a traceback
         print(f"drift-assets {args.command}: {exc}", file=sys.stderr)
         return 2
 
@@ -137,11 +145,11 @@ def _run(args) -> int:
     if args.command == "history":
         from drift_assets.cli.history import run_history
 
-        return run_history(args.json)
+        return run_history(args.json, args.dataset)
     if args.command == "backfill":
         from drift_assets.cli.backfill import run_backfill
 
-        return run_backfill(args.first, args.last)
+        return run_backfill(args.first, args.last, dataset=args.dataset)
     from drift_assets.cli.detect import run_detect
 
     return run_detect(args)

@@ -12,7 +12,6 @@ import time
 import pandas as pd
 
 from drift_assets.cli.instance import open_instance
-from drift_assets.lib.generator import LAST_DAY
 from drift_assets.lib.months import month_label, month_start, months_between, partition_key
 
 # Runs log at WARNING on the terminal; every event is still in the instance for the UI.
@@ -26,7 +25,7 @@ def _finding(evaluation) -> str:
     return f"{mark}{evaluation.check_name}: {columns.value if columns else ''}"
 
 
-def run_sensor_once(defs, instance) -> tuple[str | None, dict[str, int]]:
+def run_sensor_once(defs, instance, monitored) -> tuple[str | None, dict[str, int]]:
     """Evaluate the drift sensor as the daemon would, and run the retrains it asks for.
 
     The sensor keeps its state in the warehouse, shared with the daemon: a record handled here
@@ -37,11 +36,15 @@ def run_sensor_once(defs, instance) -> tuple[str | None, dict[str, int]]:
     """
     from dagster import build_sensor_context
 
-    from drift_assets.sensors import RUN_KEY_TAG, drift_sensor
+    from drift_assets.sensors import RUN_KEY_TAG
 
+    drift_sensor = defs.resolve_sensor_def(f"{monitored.name}__drift_sensor")
     tick = drift_sensor.evaluate_tick(build_sensor_context(instance=instance,
                                                            resources=defs.resources))
-    training = defs.resolve_job_def("training_job")
+    if monitored.dataset.model is None:
+        return tick.skip_message, {}
+    training = defs.resolve_job_def(monitored.job_name("training_job"))
+    trained = monitored.key("trained_model").to_python_identifier()
     versions: dict[str, int] = {}
     for request in tick.run_requests or []:
         if _started(instance, request.run_key):
@@ -51,7 +54,7 @@ def run_sensor_once(defs, instance) -> tuple[str | None, dict[str, int]]:
                 PID_TAG: str(os.getpid())}
         result = training.execute_in_process(run_config={**request.run_config, **QUIET},
                                              tags=tags, instance=instance)
-        events = result.asset_materializations_for_node("trained_model")
+        events = result.asset_materializations_for_node(trained)
         version = events[-1].metadata["version"].value if events else None
         for month in request.tags.get("drift_assets/drift_months", "").split(","):
             versions[month] = version
@@ -97,36 +100,46 @@ class MonthRangeError(ValueError):
     """A --from/--to that cannot be run, named with the flag and the reason."""
 
 
-def months_to_run(first: str, last: str) -> list[dt.date]:
-    """The first days of the months from ``first`` to ``last``, both included.
+class MonthArgumentError(MonthRangeError):
+    """A --from/--to that is no month, or a range that runs backwards: wrong for every
+    dataset."""
+
+
+def months_to_run(first: str | None, last: str | None, monitored) -> list[dt.date]:
+    """The first days of the months from ``first`` to ``last`` (default: the dataset's first
+    and last partitions), both included.
 
     Raises MonthRangeError for a value that is not a month, --from after --to, a month before
-    the first partition or after the last one (the month in progress), or, with the generated
-    source (no DRIFT_SOURCE), after the generator's last month. A file source's own last month
-    is not known before it is read: a month it lacks fails as a month, and exit status 1 says so.
+    the dataset's first partition or after its last one (the month in progress, or the last
+    month of a generated source or of a file's declared ``end``). A file source's own last
+    month is not known before it is read: a month it lacks fails as a month, and exit status 1
+    says so.
     """
-    from drift_assets.partitions import monthly_partitions
-    from drift_assets.settings import load_settings
+    partitions = monitored.partitions
+    earliest = month_start(partitions.get_first_partition_key())
+    latest = month_start(partitions.get_last_partition_key())
+    first = first or month_label(earliest)
+    last = last or month_label(latest)
 
     def parse(flag: str, value: str) -> dt.date:
         try:
             return month_start(value)
         except ValueError:
-            raise MonthRangeError(f"{flag} {value!r} is not a month: use YYYY-MM") from None
+            raise MonthArgumentError(f"{flag} {value!r} is not a month: use YYYY-MM") from None
 
     begin, end = parse("--from", first), parse("--to", last)
     if begin > end:
-        raise MonthRangeError(f"--from {month_label(begin)} is after --to {month_label(end)}")
-    earliest = month_start(monthly_partitions.get_first_partition_key())
-    latest = month_start(monthly_partitions.get_last_partition_key())
-    what = "the last partition (the month in progress)"
-    if load_settings().source is None and month_start(LAST_DAY) < latest:
-        latest, what = month_start(LAST_DAY), "the last month of the generated source"
+        raise MonthArgumentError(f"--from {month_label(begin)} is after --to "
+                                 f"{month_label(end)}")
+    what = "the last partition (the month in progress)" if partitions.end is None else (
+        "the last month of the generated source" if monitored.example is not None
+        else "the declared end")
     if begin < earliest:
-        raise MonthRangeError(f"--from {month_label(begin)} is before the first partition, "
-                              f"{month_label(earliest)}")
+        raise MonthRangeError(f"--from {month_label(begin)} is before the first partition of "
+                              f"{monitored.name}, {month_label(earliest)}")
     if end > latest:
-        raise MonthRangeError(f"--to {month_label(end)} is after {what}, {month_label(latest)}")
+        raise MonthRangeError(f"--to {month_label(end)} is after {what} of {monitored.name}, "
+                              f"{month_label(latest)}")
     return months_between(begin, end)
 
 
@@ -149,43 +162,72 @@ def _failure(result) -> str | None:
     return error.message.strip().split("\n")[0]
 
 
-def run_backfill(first: str, last: str, out=None) -> int:
-    """Materialize the reference and every month from ``first`` to ``last``, then evaluate the
-    drift sensor once, as the daemon would, and run the retrain it asks for.
+def run_backfill(first: str | None, last: str | None, out=None, dataset: str | None = None
+                 ) -> int:
+    """Materialize the reference and every month from ``first`` to ``last`` of each dataset
+    (or of ``dataset``), one after the other, then evaluate the dataset's drift sensor once, as
+    the daemon would, and run the retrain it asks for.
 
     One progress line per month on stderr as it finishes; the summary on ``out`` (stdout).
-    Returns the exit status: 0 every month ran, 1 a month (or the reference) failed, 2 a bad
-    month argument (one line on stderr)."""
-    from drift_assets.definitions import build_defs
-    from drift_assets.lib.history import MonthHistory
+    Returns the exit status: 0 every month ran, 1 a month (or a reference) failed, 2 a bad
+    argument (one line on stderr). Without ``dataset``, a month range given applies to each
+    dataset where its months are partitions; a dataset with none of them is passed over."""
+    from drift_assets.cli.datasets import UnknownDataset, chosen
 
     out = out or sys.stdout
     try:
-        days = months_to_run(first, last)
+        defs, monitored = chosen(dataset)
+    except UnknownDataset as exc:
+        print(f"drift-assets backfill: {exc}", file=sys.stderr)
+        return 2
+    plans, problems = [], []
+    try:
+        for m in monitored:
+            try:
+                plans.append((m, months_to_run(first, last, m)))
+            except MonthArgumentError:
+                raise
+            except MonthRangeError as exc:
+                problems.append(str(exc))
+        if problems and (dataset is not None or not plans):
+            raise MonthRangeError(problems[0])
     except MonthRangeError as exc:
         print(f"drift-assets backfill: {exc}", file=sys.stderr)
         return 2
-    # built now, from the environment of this call (the module-level defs keep the one of the
-    # first import)
-    defs = build_defs()
+    for problem in problems:
+        _progress(f"passed over: {problem}")
+    warehouse = defs.resources["warehouse"]
+    status = 0
     try:
-        return _backfill(defs, days, out, MonthHistory(defs.resources["warehouse"].engine))
+        for m, days in plans:
+            if len(plans) > 1:
+                print(f"{m.name}", file=out)
+            status = max(status, _backfill(defs, m, days, out))
+            if len(plans) > 1:
+                print(file=out)
     finally:
-        defs.resources["warehouse"].dispose()
+        warehouse.dispose()
+    _print_places(defs, out)
+    return status
 
 
-def _backfill(defs, days: list[dt.date], out, history) -> int:
+def _backfill(defs, monitored, days: list[dt.date], out) -> int:
+    from drift_assets.lib.history import MonthHistory
+
+    history = MonthHistory(monitored.store(defs.resources["warehouse"]).engine)
     instance = open_instance()
     started = time.perf_counter()
-    reference = defs.resolve_job_def("reference_job").execute_in_process(
+    name = monitored.name
+    reference = defs.resolve_job_def(monitored.job_name("reference_job")).execute_in_process(
         instance=instance, run_config=QUIET, raise_on_error=False)
     problem = _failure(reference) or (None if reference.success else "the run failed")
     if problem:
-        print(f"drift-assets backfill: the reference failed, no month was run: {problem}",
-              file=sys.stderr)
+        print(f"drift-assets backfill: {name}: the reference failed, no month was run: "
+              f"{problem}", file=sys.stderr)
         return 1
-    _progress(f"reference done ({time.perf_counter() - started:.1f}s)")
-    monthly = defs.resolve_job_def("monthly_drift_job")
+    _progress(f"{name}: reference done ({time.perf_counter() - started:.1f}s)")
+    monthly = defs.resolve_job_def(monitored.job_name("monthly_drift_job"))
+    loaded = monitored.key("current_data").to_python_identifier()
     rows, failed = [], []
     for index, first_day in enumerate(days, start=1):
         month = month_label(first_day)
@@ -197,7 +239,7 @@ def _backfill(defs, days: list[dt.date], out, history) -> int:
         drift = history.drift_records().get(month)
         if drift is not None and drift.run_id != result.run_id:
             drift = None  # an earlier run's verdict, not this one's
-        ingest = result.asset_materializations_for_node("current_data")
+        ingest = result.asset_materializations_for_node(loaded)
         checks = [e for e in result.get_asset_check_evaluations() if not e.passed]
         failure = _failure(result) or (None if result.success else "the run failed")
         row = {
@@ -216,23 +258,21 @@ def _backfill(defs, days: list[dt.date], out, history) -> int:
             outcome = "no verdict" if drift is None else \
                 f"{'DRIFT' if drift.drift else 'no drift'} (share {drift.share:.2f})"
         outcome += f"; quality {row['quality']}"
-        _progress(f"{month} ({index}/{len(days)}, {time.perf_counter() - started:.1f}s): "
-                  f"{outcome}")
-    skip, versions = run_sensor_once(defs, instance)
+        _progress(f"{name} {month} ({index}/{len(days)}, {time.perf_counter() - started:.1f}s)"
+                  f": {outcome}")
+    skip, versions = run_sensor_once(defs, instance, monitored)
     for row in rows:
         if row["month"] in versions:
             row["action"] = f"retrained v{versions[row['month']]}"
-    _print_summary(rows, skip, instance, defs, out)
+    _print_summary(rows, skip, out)
     if failed:
-        print(f"drift-assets backfill: {len(failed)} of {len(rows)} month(s) failed: "
+        print(f"drift-assets backfill: {name}: {len(failed)} of {len(rows)} month(s) failed: "
               f"{', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
 
 
-def _print_summary(rows: list[dict], skip: str | None, instance, defs, out) -> None:
-    from drift_assets.cli.instance import dagster_home
-
+def _print_summary(rows: list[dict], skip: str | None, out) -> None:
     table = pd.DataFrame(rows)
     table["rows"] = table["rows"].map(lambda v: "-" if v is None or v != v else f"{int(v)}")
     table["drift_share"] = table["drift_share"].map(
@@ -241,8 +281,14 @@ def _print_summary(rows: list[dict], skip: str | None, instance, defs, out) -> N
     print(table.to_string(index=False), file=out)
     if skip:
         print(f"\nsensor: {skip}", file=out)
+
+
+def _print_places(defs, out) -> None:
+    """Where to look next: reports, models, alerts and the instance the UI shows."""
+    from drift_assets.cli.instance import dagster_home
+
     store, notifier = defs.resources["model_store"], defs.resources["notifier"]
-    print(f"\nreports:  {defs.resources['settings'].reports_dir}", file=out)
+    print(f"reports:  {defs.resources['settings'].reports_dir}/<dataset>/", file=out)
     print(f"models:   {store.uri(store.prefix)}", file=out)
     if hasattr(notifier, "outbox"):
         print(f"alerts:   {notifier.outbox}", file=out)

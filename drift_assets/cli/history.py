@@ -20,12 +20,12 @@ GAP = "  "
 MIN_CELL = 8  # a column shrunk to fit keeps at least this many characters (or its header's)
 
 
-def _alerts_sent(instance) -> dict[str, str]:
+def _alerts_sent(instance, training_job: str) -> dict[str, str]:
     """Month -> the id of the retrain run its drift alert went with (the run sends it)."""
     from dagster import DagsterRunStatus, RunsFilter
 
     sent: dict[str, str] = {}
-    for run in instance.get_runs(RunsFilter(job_name="training_job",
+    for run in instance.get_runs(RunsFilter(job_name=training_job,
                                             statuses=[DagsterRunStatus.SUCCESS])):
         for month in run.tags.get("drift_assets/drift_months", "").split(","):
             if month:
@@ -33,14 +33,14 @@ def _alerts_sent(instance) -> dict[str, str]:
     return sent
 
 
-def history_rows(history, registry, instance) -> list[dict]:
+def history_rows(history, registry, instance, training_job: str) -> list[dict]:
     """One row per month: the reference window, the verdict with each cause, the failed quality
     checks with their columns, the model's estimated and realized error, and the alerts
     (``alert``: quality, drift, continuing or none; ``alert_run``: the retrain run of a drift
     alert; ``alerts``: the same in words)."""
     drift, quality = history.drift_records(), history.quality_records()
     performance = registry.performance().set_index("month").to_dict("index")
-    sent = _alerts_sent(instance)
+    sent = _alerts_sent(instance, training_job)
     rows = []
     for month in sorted(set(drift) | set(quality)):
         record, checks, error = drift.get(month), quality.get(month), performance.get(month, {})
@@ -136,25 +136,34 @@ def text_table(rows: list[dict]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def run_history(as_json: bool) -> int:
-    """``history``: one row per month on the configured warehouse and instance."""
-    from drift_assets.definitions import build_defs
+def run_history(as_json: bool, dataset: str | None = None) -> int:
+    """``history``: one row per month of each dataset (or of ``dataset``) on the configured
+    warehouse and instance; --json gives every row with its dataset named."""
+    from drift_assets.cli.datasets import chosen
     from drift_assets.lib.history import MonthHistory
     from drift_assets.lib.registry import ModelRegistry
 
-    # built now, from the environment of this call (the module-level defs keep the one of the
-    # first import)
-    warehouse = build_defs().resources["warehouse"]
+    defs, monitored = chosen(dataset)
+    warehouse = defs.resources["warehouse"]
+    tables = {}
     try:
         with open_instance() as instance:
-            rows = history_rows(MonthHistory(warehouse.engine), ModelRegistry(warehouse.engine),
-                                instance)
+            for m in monitored:
+                store = m.store(warehouse)
+                tables[m.name] = [
+                    {"dataset": m.name, **row} for row in history_rows(
+                        MonthHistory(store.engine), ModelRegistry(store.engine), instance,
+                        m.job_name("training_job"))]
     finally:
         warehouse.dispose()
     if as_json:
+        rows = [row for rows in tables.values() for row in rows]
         emit(json.dumps(rows, indent=2, default=lambda v: None if v != v else v))
-    elif rows:
-        emit(text_table(rows))
-    else:
-        emit("no month has been checked yet: run `drift-assets backfill`")
+        return 0
+    parts = []
+    for name, rows in tables.items():
+        body = text_table([{k: v for k, v in r.items() if k != "dataset"} for r in rows]) \
+            if rows else "no month has been checked yet: run `drift-assets backfill`"
+        parts.append(f"{name}\n{body}" if len(tables) > 1 else body)
+    emit("\n\n".join(parts))
     return 0

@@ -15,6 +15,7 @@ The keys, with what they mean::
         timestamp: COLUMN         # dates or datetimes: what places a row in a month
         timestamp_format: "%Y/%m/%d"   # optional
         start: YYYY-MM            # the first month
+        end: YYYY-MM              # optional: a file's last month (the partitions end there)
         id: COLUMN                # optional
         labels: [COLUMN, ...]     # optional: columns that may arrive late
         features: [COLUMN, ...]   # optional: default every other column
@@ -102,6 +103,7 @@ class Dataset:
     file: str  # the file that declared it, for messages
     timestamp: str
     start: str  # YYYY-MM
+    end: str | None = None  # YYYY-MM: the last month of a finite source
     source: str | None = None  # None: DRIFT_SOURCE, or the generator
     timestamp_format: str | None = None
     id: str | None = None
@@ -133,8 +135,8 @@ class Dataset:
 
 # --- reading ---
 
-DATASET_KEYS = {"source", "timestamp", "timestamp_format", "start", "id", "labels", "features",
-                "categorical", "reference", "thresholds", "drift_share", "persistence",
+DATASET_KEYS = {"source", "timestamp", "timestamp_format", "start", "end", "id", "labels",
+                "features", "categorical", "reference", "thresholds", "drift_share", "persistence",
                 "quality", "model", "notify"}
 QUALITY_KEYS = {"missing_share", "columns"}
 RULE_KEYS = {"missing_share", "min", "max", "allowed"}
@@ -258,6 +260,16 @@ def parse_dataset(file: str, dataset: Any, body: Any) -> Dataset:
     for key in ("source", "timestamp_format", "id"):
         if key in body:
             values[key] = r.text(key, body[key])
+    if "end" in body:
+        values["end"] = r.month("end", body["end"])
+        if values["end"] < values["start"]:
+            r.fail("end", f"{values['end']} is before start {values['start']}")
+    if values.get("source") == GENERATED:
+        from drift_assets.lib.examples import EXAMPLES
+
+        if dataset not in EXAMPLES:
+            r.fail("source", f"no generator makes {dataset!r}: generated data exists for "
+                   f"{', '.join(EXAMPLES)}; name a file or URL")
     for key in ("labels", "features", "categorical"):
         if key in body:
             values[key] = r.columns(key, body[key])
@@ -371,8 +383,9 @@ def _check_roles(r: _Reader, d: Dataset) -> None:
             r.fail("model.features", f"{column!r} is the {role}, not a feature")
     if d.id and d.id == d.timestamp:
         r.fail("id", f"{d.id!r} is also the timestamp")
-    if d.categorical and d.features is not None:
-        stray = [c for c in d.categorical if c not in features]
+    if d.categorical and d.features is not None and \
+            (d.model is None or d.model.features is not None):
+        stray = [c for c in d.categorical if c not in features | model_features]
         if stray:
             r.fail("categorical", f"{stray[0]!r} is not one of the features")
     if d.model is not None:

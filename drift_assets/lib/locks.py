@@ -14,12 +14,18 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from drift_assets.lib.namespaces import namespace_of
+
 _MEMORY = threading.Lock()
 
 
 @contextmanager
 def exclusive(engine: sa.Engine, name: str) -> Iterator[None]:
-    """Hold the lock ``name`` for the warehouse behind ``engine`` while the block runs."""
+    """Hold the lock ``name`` for the warehouse behind ``engine`` while the block runs; the
+    engine's dataset namespace is part of the name, so two datasets never wait for each other."""
+    namespace = namespace_of(engine)
+    if namespace:
+        name = f"{namespace} {name}"
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             key = sa.func.hashtext(f"drift_assets {name}")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from drift_assets.lib.messages import Alert
+from drift_assets.lib.namespaces import dataset_of
 
 PENDING, SENDING, SENT = "pending", "sending", "sent"
 
@@ -48,7 +49,11 @@ class Outbox:
     @staticmethod
     def put_in(conn: sa.Connection, key: str, alert: Alert) -> bool:
         """Put ``alert`` under ``key`` on ``conn`` (the caller's transaction); False if the key
-        is there already."""
+        is there already. The key is prefixed with the dataset's namespace: one channel
+        carries the alerts of every dataset, and asks by key whether one arrived."""
+        dataset = dataset_of(conn)
+        if dataset:
+            key = f"{dataset}/{key}"
         exists = conn.execute(sa.select(ALERTS.c.id).where(ALERTS.c.key == key)).first()
         if exists:
             return False

@@ -217,10 +217,16 @@ def _said(values: list[float]) -> str:
     return ("value " if len(values) == 1 else "values ") + " and ".join(f"{v:g}" for v in values)
 
 
-def impossible_values(cur_profile: pd.DataFrame, ref_profile: pd.DataFrame) -> list[Finding]:
+def impossible_values(cur_profile: pd.DataFrame, ref_profile: pd.DataFrame,
+                      possible: dict[str, tuple[float, float]] | None = None,
+                      held: tuple[str, ...] | list[str] | None = None) -> list[Finding]:
     """The ``impossible_values`` rule on every numeric column of a month's :func:`profile`
     (indexed by column), from its minimum and maximum alone, so that it runs alike on one
-    process and on a Dask cluster: one finding per column, naming the value and the bound."""
+    process and on a Dask cluster: one finding per column, naming the value and the bound.
+    ``possible``: column -> its possible range; ``held``: the columns held to the reference's
+    range (None: the bike table's, :data:`POSSIBLE_RANGES` and :data:`HELD_TO_REFERENCE`)."""
+    possible = POSSIBLE_RANGES if possible is None else possible
+    held = HELD_TO_REFERENCE if held is None else held
     findings = []
     for column, cur in cur_profile.iterrows():
         low, high = cur["min"], cur["max"]
@@ -228,11 +234,11 @@ def impossible_values(cur_profile: pd.DataFrame, ref_profile: pd.DataFrame) -> l
             continue  # no numbers: the schema rule's business
         extremes = [v for v in dict.fromkeys((low, high)) if not np.isfinite(v)]
         message = "is not a finite number" if len(extremes) == 1 else "are not finite numbers"
-        if not extremes and column in POSSIBLE_RANGES:
-            bottom, top = POSSIBLE_RANGES[column]
+        if not extremes and column in possible:
+            bottom, top = possible[column]
             extremes = _values_beyond(low, high, bottom, top)
             message = f"outside its possible range [{bottom:g}, {top:g}]"
-        if not extremes and column in HELD_TO_REFERENCE and column in ref_profile.index:
+        if not extremes and column in held and column in ref_profile.index:
             ref_low, ref_high = ref_profile.loc[column, ["min", "max"]].astype(float)
             span = ref_high - ref_low
             if np.isfinite(span) and span > 0:
@@ -247,13 +253,26 @@ def impossible_values(cur_profile: pd.DataFrame, ref_profile: pd.DataFrame) -> l
     return findings
 
 
-def assess(current: pd.DataFrame, reference: pd.DataFrame, columns: list[str], **limits
-           ) -> QualityReport:
+def assess(current: pd.DataFrame, reference: pd.DataFrame, columns: list[str],
+           allowed: dict[str, tuple[str, ...]] | None = None, **limits) -> QualityReport:
     """Profile every column of ``current`` and apply the rules to ``columns`` (``limits``:
-    those of :func:`apply_rules`)."""
+    those of :func:`apply_rules`); ``allowed``: column -> the only values it may hold."""
     ref_profile = profile(reference)
-    return apply_rules(profile(current, reference_bounds(ref_profile)), ref_profile, columns,
-                       **limits)
+    report = apply_rules(profile(current, reference_bounds(ref_profile)), ref_profile, columns,
+                         **limits)
+    for column, values in (allowed or {}).items():
+        if column not in current:
+            continue
+        present = current[column].dropna()
+        text = present.astype(str).str.removesuffix(".0") if \
+            pd.api.types.is_float_dtype(present) else present.astype(str)
+        stray = sorted(set(text) - set(values))
+        if stray:
+            report.findings.append(Finding(
+                "impossible_values", column, f"{column}: {len(stray)} value(s) not among the "
+                f"declared ones ({', '.join(map(repr, stray[:3]))}"
+                f"{', …' if len(stray) > 3 else ''})"))
+    return report
 
 
 def apply_rules(
@@ -262,21 +281,25 @@ def apply_rules(
     columns: list[str],
     max_missing_share: float = 0.1,
     max_out_of_range_share: float = 0.0,
+    possible: dict[str, tuple[float, float]] | None = None,
+    held: tuple[str, ...] | list[str] | None = None,
+    missing_shares: dict[str, float] | None = None,
 ) -> QualityReport:
     """The rules on ``columns``, from the month's profile (with its ``outside_share``, against
     the reference's bounds) and the reference's; ``impossible_values`` on every column, since a
     label or a code that cannot be poisons the model as much as a feature."""
     cur_profile, ref_profile = cur_profile.set_index("column"), ref_profile.set_index("column")
-    findings: list[Finding] = impossible_values(cur_profile, ref_profile)
+    findings: list[Finding] = impossible_values(cur_profile, ref_profile, possible, held)
     for column in columns:
         if column not in cur_profile.index:
             findings.append(Finding("schema", column, f"{column}: missing from the month"))
             continue
         cur, ref = cur_profile.loc[column], ref_profile.loc[column]
-        if cur["missing_share"] > max_missing_share:
+        limit = (missing_shares or {}).get(column, max_missing_share)
+        if cur["missing_share"] > limit:
             findings.append(Finding(
                 "missing_values", column,
-                f"{column}: {cur['missing_share']:.0%} missing (limit {max_missing_share:.0%})",
+                f"{column}: {cur['missing_share']:.0%} missing (limit {limit:.0%})",
                 float(cur["missing_share"]),
             ))
         if cur["dtype"] != ref["dtype"]:

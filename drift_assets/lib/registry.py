@@ -102,11 +102,6 @@ class ModelRegistry:
     def __init__(self, engine: sa.Engine):
         self.engine = engine
         METADATA.create_all(engine, checkfirst=True)
-        columns = {c["name"] for c in sa.inspect(engine).get_columns(MODELS.name)}
-        if "request" not in columns:  # a registry written before versions knew their request
-            with engine.begin() as conn:
-                conn.execute(sa.text(f"ALTER TABLE {MODELS.name} ADD COLUMN request "
-                                     "VARCHAR(300)"))
 
     def _record(self, row) -> ModelRecord:
         data = dict(row._mapping)

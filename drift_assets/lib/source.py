@@ -1,4 +1,6 @@
-"""Loading a real bike-sharing table from a path or URL, CSV or Parquet, checked column by column.
+"""Loading a table from a path or URL, CSV or Parquet, checked column by column against its
+:class:`~drift_assets.lib.schema.Schema`, or against the kinds inferred from its first months
+(:func:`load_inferred`).
 
 Every problem is a :class:`SourceError` that names the file, the row or column and the problem, so
 a person can fix the file without reading a stack trace; nothing is read as something else. Missing
@@ -19,7 +21,9 @@ as 64-bit integers (one too large for that is refused, naming its row, and one b
 Decisions: a repeated header line (two files joined) is refused, naming its row; a day column
 with time zones is read as the calendar day written if every row has the same offset, and refused
 naming the first row whose offset differs otherwise (a day is a calendar day, not an instant); a
-blank line is skipped; gzip holds CSV only (Parquet compresses its own columns).
+date-time column is an instant: one with a zone is made UTC, one without is taken as UTC, and a
+column with some of each is refused naming the first row that differs; a blank line is skipped;
+gzip holds CSV only (Parquet compresses its own columns).
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ import tempfile
 import threading
 import urllib.request
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import BinaryIO
@@ -50,25 +54,30 @@ import pandas as pd
 
 from drift_assets.lib.months import month_label, month_start, next_month
 from drift_assets.lib.schema import (
-    COLUMNS,
-    DATE_COLUMN,
-    KEY_COLUMN,
-    LABEL_COLUMNS,
+    KINDS,
+    MISSING_TEXT,
+    TIME_KINDS,
+    TIME_ZONE,
+    Schema,
+    SchemaError,
+    infer_schema,
+    missing_text,
+    read_times,
+    wall_clock,
 )
 
 DOWNLOAD_DEADLINE = 300.0  # seconds a whole download (URL) may take
 READ_TIMEOUT = 60.0  # seconds a connection may stay silent
 CSV_CHUNK_ROWS = 100_000  # rows of a CSV file read, checked and written at a time
+PARQUET_BATCH_ROWS = 1_000_000  # rows of a large Parquet file read at a time
 
 _PARQUET_MAGIC = b"PAR1"
 _GZIP_MAGIC = b"\x1f\x8b"
 _BLOCK = 1 << 20  # bytes read at a time
 _SPOOL = 64 << 20  # a download larger than this goes to a temporary file
-_BLANKS = ["", "na", "nan", "null", "none"]  # missing values, as text (compared lowercased)
 _EXACT_FLOAT = 2**53  # from here on a float64 no longer holds every integer
 _INT64 = 2**63
-# a time of day followed by a time zone: Z, +05, +0530 or +05:30
-_ZONE = re.compile(r"\d:\d\d(?::\d\d(?:[.,]\d*)?)?\s*(Z|[+-]\d\d(?::?\d\d)?)\s*$", re.IGNORECASE)
+_ZONE = re.compile(TIME_ZONE, re.IGNORECASE)
 
 
 class SourceError(ValueError):
@@ -455,7 +464,7 @@ def _to_number(source: str, column: str, kind: str, values: pd.Series, rows) -> 
         numbers = pd.to_numeric(values, errors="coerce")
     elif (numbers := _plain_numbers(values, kind)) is None:
         text = values.astype("string").str.strip()
-        blank = (text.isna() | text.str.lower().isin(_BLANKS)).to_numpy(dtype=bool)
+        blank = (text.isna() | text.str.lower().isin(MISSING_TEXT)).to_numpy(dtype=bool)
         text = text.mask(blank)
         if (numbers := _plain_numbers(text, kind)) is None:
             numbers = pd.to_numeric(text, errors="coerce")
@@ -516,49 +525,117 @@ def _zone(offset) -> str | None:
     return digits + "00" if len(digits) == 3 else digits
 
 
-def _to_day(source: str, column: str, values: pd.Series, rows, earlier: _Earlier | None
-            ) -> pd.Series:
+def _check_zones(source: str, column: str, values: pd.Series, zones: pd.Series,
+                 present: np.ndarray, rows, earlier: _Earlier | None) -> None:
+    """Refuse the first present value whose zone differs from the first row's (the file's first
+    row, across chunks too)."""
+    first = earlier.zones.get(column) if earlier is not None else None
+    if first is None:
+        position = int(np.argmax(present))
+        first = (zones.iloc[position],
+                 _first_bad(values, np.arange(len(values)) == position, rows))
+        if earlier is not None:
+            earlier.zones[column] = first
+    differ = (zones != first[0]).to_numpy() & present
+    if differ.any():
+        raise SourceError(source, f"mixed time zones ({first[1]}): "
+                                  f"{_first_bad(values, differ, rows)}", column)
+
+
+def _in_format(problem: str, fmt: str | None) -> str:
+    return problem if fmt is None else f"{problem} in the format {fmt!r}"
+
+
+def _to_day(source: str, column: str, values: pd.Series, rows, earlier: _Earlier | None,
+            fmt: str | None = None, optional: bool = False) -> pd.Series:
     """Calendar days. Time zones must agree (with the file's first row, across chunks too): a
     day written with one offset is that day; mixed offsets, or some rows with one and some
-    without, are refused."""
+    without, are refused. ``fmt``: the strptime format of the text; ``optional``: missing values
+    are data (any date column but the timestamp)."""
     text = values.astype("string").str.strip() if _is_text(values) else None
     present = None if text is None else text.fillna("").ne("").to_numpy()
+    if optional and text is not None:
+        present = missing_text(values).notna().to_numpy()
     if present is not None and present.any():  # blank cells are "not a date" below
         if (text.str.len() > 10).any():  # longer than YYYY-MM-DD: maybe a time and a time zone
             zones = text.str.extract(_ZONE, expand=False).map(_zone).fillna("")
         else:
             zones = pd.Series("", index=values.index)
-        first = earlier.zone if earlier is not None and earlier.zone else (
-            zones.iloc[int(np.argmax(present))],
-            _first_bad(values, np.arange(len(values)) == np.argmax(present), rows))
-        if earlier is not None:
-            earlier.zone = first
-        differ = (zones != first[0]).to_numpy() & present
-        if differ.any():
-            raise SourceError(source, f"mixed time zones ({first[1]}): "
-                                      f"{_first_bad(values, differ, rows)}", column)
-    parsed = pd.to_datetime(values, errors="coerce")
+        _check_zones(source, column, values, zones, present, rows, earlier)
+    if fmt is not None and text is not None:
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+    else:
+        parsed = pd.to_datetime(values, errors="coerce")
+    problem = _in_format("not a date", fmt)
     if not pd.api.types.is_datetime64_any_dtype(parsed):  # pandas could not make one column
-        raise SourceError(source, f"not a date: {_first_bad(values, values.notna(), rows)}",
+        raise SourceError(source, f"{problem}: {_first_bad(values, values.notna(), rows)}",
                           column)
     bad = parsed.isna().to_numpy()
+    if optional:  # a missing value is data, an unreadable one is not
+        bad &= values.notna().to_numpy() if present is None else present
     if bad.any():
-        raise SourceError(source, f"not a date: {_first_bad(values, bad, rows)}", column)
-    return parsed.dt.date
+        raise SourceError(source, f"{problem}: {_first_bad(values, bad, rows)}", column)
+    days = parsed.dt.date
+    return days.where(parsed.notna(), None) if optional else days
+
+
+def _to_instant(source: str, column: str, values: pd.Series, rows, earlier: _Earlier | None,
+                fmt: str | None = None, optional: bool = False) -> pd.Series:
+    """Instants as naive UTC: a value with a time zone made UTC, one without taken as UTC; some
+    values with a zone and some without (in the file, across chunks too) are refused, for they
+    cannot both be right. ``fmt`` and ``optional`` as for days."""
+    text = None
+    if pd.api.types.is_datetime64_any_dtype(values):  # typed (Parquet): its zone, or UTC
+        parsed = values.dt.tz_convert("UTC").dt.tz_localize(None) if (
+            values.dt.tz is not None) else values
+        present = parsed.notna().to_numpy()
+        problem = "missing value"
+    else:
+        text = missing_text(values)
+        present = text.notna().to_numpy()
+        problem = _in_format("not a date and time", fmt)
+        parsed = read_times(text, fmt, utc=True)
+        if not pd.api.types.is_datetime64_any_dtype(parsed):
+            raise SourceError(source, f"{problem}: {_first_bad(values, present, rows)}", column)
+        parsed = parsed.dt.tz_localize(None)
+    bad = parsed.isna().to_numpy() & (present | (not optional))
+    if bad.any():
+        first = int(np.argmax(bad))
+        what = problem if present[first] else "missing value"
+        raise SourceError(source, f"{what}: {_first_bad(values, bad, rows)}", column)
+    if text is not None and present.any():
+        # after the values are read, so that a word is named as not a time, not as a zone
+        zoned = text.str.extract(_ZONE, expand=False).notna().map(
+            {True: "a time zone", False: ""})
+        _check_zones(source, column, values, zoned, present, rows, earlier)
+    try:
+        return parsed.astype("datetime64[ns]")
+    except (pd.errors.OutOfBoundsDatetime, OverflowError) as exc:
+        outside = ((parsed < pd.Timestamp.min) | (parsed > pd.Timestamp.max)).to_numpy()
+        raise SourceError(source, "out of range for a date and time: "
+                                  f"{_first_bad(values, outside, rows)}", column) from exc
 
 
 class _Earlier:
     """What the earlier chunks of one file held, so that a later chunk is checked as if the file
-    were read whole: its keys (sorted, 8 bytes a row), its days, and its first row's time zone."""
+    were read whole: its keys, its days (one row a day), and each time column's first zone."""
 
-    def __init__(self, unique_days: bool):
-        self.keys = np.empty(0, dtype=np.int64)
-        self.days: set | None = set() if unique_days else None
-        self.zone: tuple[str, str] | None = None  # (zone or "", "row N has '...'") of row one
+    def __init__(self, schema: Schema, unique_days: bool):
+        kinds = schema.kinds
+        self.key, self.timestamp = schema.key, schema.timestamp
+        # int keys sorted in an array (8 bytes a row); text keys in a set, exact for any text
+        self.int_keys = self.key is not None and kinds[self.key] == "int"
+        self.keys: np.ndarray | set = np.empty(0, dtype=np.int64) if self.int_keys else set()
+        daily = unique_days and kinds[schema.timestamp] == "date"
+        self.days: set | None = set() if daily else None
+        self.zones: dict[str, tuple[str, str]] = {}  # column -> (zone or "", "row N has '...'")
 
     def repeats(self, column: str, values: pd.Series) -> np.ndarray:
-        if column != KEY_COLUMN:
-            return values.isin(self.days).to_numpy()
+        if column != self.key:  # days not kept (Parquet): checked across pieces by the month
+            return values.isin(self.days or ()).to_numpy()
+        if not self.int_keys:
+            return np.fromiter((key in self.keys for key in values), dtype=bool,
+                               count=len(values))
         keys = values.to_numpy(dtype=np.int64)
         if not len(self.keys):
             return np.zeros(len(keys), dtype=bool)
@@ -566,45 +643,77 @@ class _Earlier:
         return self.keys[where] == keys
 
     def add(self, out: pd.DataFrame) -> None:
-        keys = np.sort(out[KEY_COLUMN].to_numpy(dtype=np.int64))
-        self.keys = np.sort(np.concatenate([self.keys, keys]), kind="stable")  # merges two runs
+        if self.int_keys:
+            keys = np.sort(out[self.key].to_numpy(dtype=np.int64))
+            self.keys = np.sort(np.concatenate([self.keys, keys]), kind="stable")  # two runs
+        elif self.key is not None:
+            self.keys.update(out[self.key])
         if self.days is not None:
-            self.days.update(out[DATE_COLUMN])
+            self.days.update(out[self.timestamp])
+
+
+def _absent(kind: str, index: pd.Index) -> pd.Series:
+    """A column not in the file (labels not arrived yet): missing values of the kind's type."""
+    dtype = {"int": "Int64", "float": "float64", "text": "string", "date": object,
+             "datetime": "datetime64[ns]"}[kind]
+    return pd.Series(None if kind == "date" else pd.NA, index=index, dtype=dtype)
 
 
 def _conform_column(source: str, column: str, kind: str, values: pd.Series, rows,
-                    earlier: _Earlier | None) -> pd.Series:
+                    earlier: _Earlier | None, fmt: str | None = None,
+                    optional: bool = True) -> pd.Series:
     if kind == "date":
-        return _to_day(source, column, values, rows, earlier)
+        return _to_day(source, column, values, rows, earlier, fmt, optional)
+    if kind == "datetime":
+        return _to_instant(source, column, values, rows, earlier, fmt, optional)
+    if kind == "text":
+        return missing_text(values)
     numbers = _to_number(source, column, kind, values, rows)
     if kind == "float":
         return numbers.astype("float64")
     return _to_integer(source, column, values, numbers, rows)
 
 
-def conform(frame: pd.DataFrame, source: str, unique_days: bool = True,
-            rows: np.ndarray | None = None) -> pd.DataFrame:
-    """Check a raw table against the schema and return it with the schema's types.
+def _check_schema(schema: Schema) -> None:
+    """A schema the loader can hold a table to (a mistake in the code, not in the file)."""
+    if not schema.known:
+        raise ValueError("the schema has no columns yet: infer them first (load_inferred)")
+    kinds = schema.kinds
+    wrong = [f"{name} ({kind})" for name, kind in schema.columns if kind not in KINDS]
+    if wrong:
+        raise ValueError(f"unknown kind(s) in the schema: {', '.join(wrong)}")
+    if kinds.get(schema.timestamp) not in TIME_KINDS:
+        raise ValueError(f"the timestamp {schema.timestamp!r} is not a date or datetime column "
+                         "of the schema")
+    if schema.key is not None and kinds.get(schema.key) not in ("int", "text"):
+        raise ValueError(f"the key {schema.key!r} is not an int or text column of the schema")
 
-    Label columns (casual, registered, cnt) may be absent: labels arrive late, and the month is
-    still monitored for drift. ``unique_days`` is off for sources with many rows a day. ``rows``
+
+def conform(frame: pd.DataFrame, source: str, schema: Schema, unique_days: bool = True,
+            rows: np.ndarray | None = None) -> pd.DataFrame:
+    """Check a raw table against ``schema`` and return it with the schema's types, its columns
+    in the schema's order and its rows in timestamp and key order.
+
+    Label columns may be absent: labels arrive late, and the month is still monitored for drift.
+    ``unique_days`` (a timestamp of dates only) is off for sources with many rows a day. ``rows``
     are the file lines of the frame's rows, for messages (default: the header on line 1, then one
     line a row).
     """
-    return _conform(frame, source, unique_days, rows, None)
+    return _conform(frame, source, schema, unique_days, rows, None)
 
 
-def _conform(frame: pd.DataFrame, source: str, unique_days: bool, rows: np.ndarray | None,
-             earlier: _Earlier | None) -> pd.DataFrame:
+def _conform(frame: pd.DataFrame, source: str, schema: Schema, unique_days: bool,
+             rows: np.ndarray | None, earlier: _Earlier | None) -> pd.DataFrame:
+    _check_schema(schema)
+    kinds = schema.kinds
     columns = [str(c).strip() for c in frame.columns]
     frame = frame.set_axis(columns, axis=1)
     if len(frame) == 0:
         raise SourceError(source, "the file has a header but no rows")
-    required = [c for c in COLUMNS if c not in LABEL_COLUMNS]
-    missing = [c for c in required if c not in columns]
+    missing = [c for c in schema.required if c not in columns]
     if missing:
         raise SourceError(source, f"missing required column(s): {', '.join(missing)}")
-    unknown = [c for c in columns if c not in COLUMNS]
+    unknown = [c for c in columns if c not in kinds]
     if unknown:
         raise SourceError(source, f"unknown column(s): {', '.join(unknown)}")
     duplicated = sorted({c for c in columns if columns.count(c) > 1})
@@ -612,15 +721,20 @@ def _conform(frame: pd.DataFrame, source: str, unique_days: bool, rows: np.ndarr
         raise SourceError(source, f"column(s) given twice: {', '.join(duplicated)}")
     frame = frame.reset_index(drop=True)
     out = pd.DataFrame(index=frame.index)
-    for column, kind in COLUMNS.items():
-        if column in frame:
-            out[column] = _conform_column(source, column, kind, frame[column], rows, earlier)
-        else:
-            out[column] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
-    if out[KEY_COLUMN].isna().any():
+    for column, kind in schema.columns:
+        if column not in frame:
+            out[column] = _absent(kind, frame.index)
+            continue
+        timestamp = column == schema.timestamp
+        out[column] = _conform_column(
+            source, column, kind, frame[column], rows, earlier,
+            schema.timestamp_format if timestamp else None, optional=not timestamp)
+    key = schema.key
+    if key is not None and out[key].isna().any():
         raise SourceError(source, "missing value: " + _first_bad(
-            frame[KEY_COLUMN], out[KEY_COLUMN].isna(), rows), KEY_COLUMN)
-    for column in [KEY_COLUMN] + ([DATE_COLUMN] if unique_days else []):
+            frame[key], out[key].isna(), rows), key)
+    daily = unique_days and kinds[schema.timestamp] == "date"
+    for column in ([key] if key else []) + ([schema.timestamp] if daily else []):
         repeated = out[column].duplicated().to_numpy()
         if earlier is not None:
             repeated |= earlier.repeats(column, out[column])
@@ -629,39 +743,49 @@ def _conform(frame: pd.DataFrame, source: str, unique_days: bool, rows: np.ndarr
                                       f"{_first_bad(frame[column], repeated, rows)}", column)
     if earlier is not None:
         earlier.add(out)
-    return out.sort_values([DATE_COLUMN, KEY_COLUMN], kind="stable").reset_index(drop=True)
+    return _in_order(out, schema)
+
+
+def _in_order(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    return frame.sort_values(schema.order, kind="stable").reset_index(drop=True)
 
 
 # --- Months ---
 
 
 def select_month(
-    frame: pd.DataFrame, month: str | dt.date, source: str, whole_file: bool = False,
-    allow_empty: bool = False,
+    frame: pd.DataFrame, month: str | dt.date, source: str, schema: Schema,
+    whole_file: bool = False, allow_empty: bool = False,
 ) -> pd.DataFrame:
-    """The rows of one month. ``whole_file`` says the file is meant to hold that month only;
-    ``allow_empty`` lets one file of several hold none of its rows."""
+    """The rows of one month of a conformed frame, by its timestamp. ``whole_file`` says the file
+    is meant to hold that month only; ``allow_empty`` lets one file of several hold none of its
+    rows."""
     first = month_start(month)
-    days = frame[DATE_COLUMN]
-    inside = (days >= first) & (days < next_month(first))
+    column = schema.timestamp
+    start, end = first, next_month(first)
+    if schema.kinds[column] == "datetime":
+        start, end = pd.Timestamp(start), pd.Timestamp(end)
+    stamps = frame[column]
+    inside = (stamps >= start) & (stamps < end)
     if whole_file and not inside.all():
-        outside = frame.loc[~inside, DATE_COLUMN].iloc[0]
+        outside = frame.loc[~inside, column].iloc[0]
+        what = "date" if schema.kinds[column] == "date" else "time"
         raise SourceError(
-            source, f"date {outside} is outside the month {month_label(first)}", DATE_COLUMN
+            source, f"{what} {outside} is outside the month {month_label(first)}", column
         )
     rows = frame.loc[inside].reset_index(drop=True)
     if rows.empty and not allow_empty:
-        raise SourceError(source, f"no rows for the month {month_label(first)}", DATE_COLUMN)
+        raise SourceError(source, f"no rows for the month {month_label(first)}", column)
     return rows
 
 
-def load_month(location: str, month: str | dt.date, unique_days: bool = True,
+def load_month(location: str, month: str | dt.date, schema: Schema, unique_days: bool = True,
                deadline: float | None = None) -> pd.DataFrame:
     """One month from a table at ``location``: a whole table, or one file a month ('{month}'),
-    in date and key order."""
-    frames = list(iter_month(location, month, unique_days, deadline=deadline))
+    in timestamp and key order."""
+    frames = list(iter_month(location, month, schema, unique_days, deadline=deadline))
     whole = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    return whole.sort_values([DATE_COLUMN, KEY_COLUMN], kind="stable").reset_index(drop=True)
+    return _in_order(whole, schema)
 
 
 def pieces(location: str) -> list[str]:
@@ -705,47 +829,156 @@ def _parquet_batches(stream: BinaryIO, file: str, rows: int
         start += batch.num_rows
 
 
-def _conformed(file: str, unique_days: bool, batch_rows: int, csv_rows: int,
-               deadline: float | None) -> Iterator[tuple[pd.DataFrame, str]]:
-    """``(conformed frame, name)`` pieces of one file: Parquet batches, or CSV chunks checked
-    together as one file (a key or day repeated across chunks, mixed time zones)."""
+_Raw = tuple[pd.DataFrame, str, np.ndarray | None]  # cells, piece name, file line of each row
+
+
+def _raw(file: str, batch_rows: int, csv_rows: int, deadline: float | None) -> Iterator[_Raw]:
+    """The pieces of one file as read, not conformed: Parquet batches typed (no line numbers),
+    CSV chunks as text with the file line of each row."""
     with _opened(file, deadline) as raw:
         kind, stream, compressed = _content(raw, file)
         if kind == "parquet":
             for table, name in _parquet_batches(stream, file, batch_rows):
-                yield conform(table, name, unique_days), name
+                yield table, name, None
             return
-        earlier = _Earlier(unique_days)
         for text, rows in _csv_chunks(stream, file, csv_rows, compressed):
-            yield _conform(text, file, unique_days, rows, earlier), file
+            yield text, file, rows
 
 
-def iter_month(location: str, month: str | dt.date, unique_days: bool = True,
-               batch_rows: int = 1_000_000, csv_rows: int = CSV_CHUNK_ROWS,
+def _conformed(raw: Iterable[_Raw], schema: Schema, unique_days: bool
+               ) -> Iterator[tuple[pd.DataFrame, str]]:
+    """``(conformed frame, name)`` pieces of one file, checked together as one file: a key
+    repeated across pieces, mixed time zones, and for CSV chunks a repeated day (Parquet batches
+    are named apart, so a day repeated across them is told as across pieces)."""
+    earlier = None
+    for frame, name, rows in raw:
+        if earlier is None:
+            earlier = _Earlier(schema, unique_days and rows is not None)
+        yield _conform(frame, name, schema, unique_days, rows, earlier), name
+
+
+def _month_pieces(conformed: Iterable[tuple[pd.DataFrame, str]], path: str,
+                  month: str | dt.date, schema: Schema, unique_days: bool, per_month: bool
+                  ) -> Iterator[pd.DataFrame]:
+    """The rows of one month from conformed pieces; a day repeated across pieces is an error as
+    within one."""
+    daily = unique_days and schema.kinds[schema.timestamp] == "date"
+    seen: set = set()
+    rows = 0
+    for table, name in conformed:
+        frame = select_month(table, month, name, schema, whole_file=per_month, allow_empty=True)
+        del table
+        if daily:
+            days = set(frame[schema.timestamp])
+            again = days & seen
+            if again:
+                raise SourceError(name, f"day {min(again)} is also in an earlier piece of "
+                                  f"{path}", schema.timestamp)
+            seen |= days
+        rows += len(frame)
+        if len(frame):
+            yield frame
+        del frame
+    if not rows:
+        raise SourceError(path, f"no rows for the month {month_label(month)}", schema.timestamp)
+
+
+def iter_month(location: str, month: str | dt.date, schema: Schema, unique_days: bool = True,
+               batch_rows: int = PARQUET_BATCH_ROWS, csv_rows: int = CSV_CHUNK_ROWS,
                deadline: float | None = None) -> Iterator[pd.DataFrame]:
     """One month, piece by piece: a folder or glob gives one piece per Parquet file, a Parquet
     file of more than ``batch_rows`` rows one per batch, a CSV file one per ``csv_rows`` rows, so
-    a month larger than memory can be written chunk by chunk. Every piece is conformed on its
-    own; a day repeated across pieces is an error as within one. ``deadline``: seconds a download
-    may take (default ``DOWNLOAD_DEADLINE``)."""
-    per_month = "{month}" in location
+    a month larger than memory can be written chunk by chunk. Every piece is conformed to
+    ``schema`` on its own; a day repeated across pieces is an error as within one, a key
+    repeated within one file too. ``deadline``: seconds a download may take (default
+    ``DOWNLOAD_DEADLINE``)."""
     path = month_location(location, month)
-    seen: set = set()
-    rows = 0
-    for file in pieces(path):
-        for table, name in _conformed(file, unique_days, batch_rows, csv_rows, deadline):
-            frame = select_month(table, month, name, whole_file=per_month, allow_empty=True)
-            del table
-            if unique_days:
-                days = set(frame[DATE_COLUMN])
-                again = days & seen
-                if again:
-                    raise SourceError(name, f"day {min(again)} is also in an earlier piece of "
-                                      f"{path}", DATE_COLUMN)
-                seen |= days
-            rows += len(frame)
-            if len(frame):
-                yield frame
-            del frame
-    if not rows:
-        raise SourceError(path, f"no rows for the month {month_label(month)}", DATE_COLUMN)
+    conformed = (piece for file in pieces(path)
+                 for piece in _conformed(_raw(file, batch_rows, csv_rows, deadline), schema,
+                                         unique_days))
+    yield from _month_pieces(conformed, path, month, schema, unique_days,
+                             per_month="{month}" in location)
+
+
+# --- A table whose kinds are not known yet ---
+
+
+def _month_index(month: str | dt.date) -> int:
+    first = month_start(month)
+    return first.year * 12 + first.month
+
+
+def _named(frame: pd.DataFrame, name: str, hint: Schema) -> pd.DataFrame:
+    """A raw piece with its column names stripped, refused as :func:`conform` would refuse it
+    when it cannot be read at all: no rows, a column given twice, no timestamp."""
+    columns = [str(c).strip() for c in frame.columns]
+    if len(frame) == 0:
+        raise SourceError(name, "the file has a header but no rows")
+    duplicated = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicated:
+        raise SourceError(name, f"column(s) given twice: {', '.join(duplicated)}")
+    if hint.timestamp not in columns:
+        raise SourceError(name, f"missing required column(s): {hint.timestamp}")
+    return frame.set_axis(columns, axis=1).reset_index(drop=True)
+
+
+def _inferred(raw: dict[str, list[_Raw]], months: list[str], hint: Schema, location: str
+              ) -> Schema:
+    """The kinds of the raw rows whose timestamp, as written, falls in one of ``months``."""
+    wanted = {_month_index(m) for m in months}
+    fmt = hint.timestamp_format
+    parts, holding = [], []  # the rows of the months; the files that hold them
+    for file, chunks in raw.items():
+        for frame, name, lines in chunks:
+            frame = _named(frame, name, hint)
+            lines = np.arange(2, len(frame) + 2) if lines is None else lines
+            stamps = frame[hint.timestamp]
+            wall = wall_clock(stamps, fmt)
+            bad = wall.isna().to_numpy()
+            if bad.any():
+                raise SourceError(name, _in_format("not a date or time", fmt) + ": "
+                                  + _first_bad(stamps, bad, lines), hint.timestamp)
+            inside = (wall.dt.year * 12 + wall.dt.month).isin(wanted).to_numpy()
+            parts.append(frame.loc[inside])
+            if inside.any() and file not in holding:
+                holding.append(file)
+    sample = pd.concat(parts, ignore_index=True)
+    if not len(sample):
+        raise SourceError(location, f"no rows for the month(s) {', '.join(months)}",
+                          hint.timestamp)
+    try:
+        return infer_schema(sample, hint)
+    except SchemaError as exc:  # a whole column (the timestamp was read above): name its file
+        raise SourceError(holding[0] if len(holding) == 1 else location, exc.problem,
+                          exc.column) from exc
+
+
+def load_inferred(location: str, months: list[str], hint: Schema, unique_days: bool = True,
+                  deadline: float | None = None) -> tuple[Schema, pd.DataFrame]:
+    """Some months of a table whose kinds are not known yet, ``(schema, rows in order)``: every
+    file read once as it is, the kinds inferred over the rows of all the months together
+    (:func:`~drift_assets.lib.schema.infer_schema`, each row placed in a month by its timestamp
+    as written), then every file conformed to them and the months taken as :func:`load_month`
+    takes them. With ``hint``'s columns known, the months loaded with ``hint``."""
+    if not months:
+        raise ValueError("no months to load")
+    if hint.known:
+        frames = [load_month(location, m, hint, unique_days, deadline) for m in months]
+        return hint, _in_order(pd.concat(frames, ignore_index=True), hint)
+    paths = {month_label(m): month_location(location, m) for m in months}
+    files = {label: pieces(path) for label, path in paths.items()}
+    raw: dict[str, list[_Raw]] = {}
+    for names in files.values():
+        for file in names:
+            if file not in raw:  # a whole table holds every month: read once
+                raw[file] = list(_raw(file, PARQUET_BATCH_ROWS, CSV_CHUNK_ROWS, deadline))
+    schema = _inferred(raw, list(paths), hint, location)
+    conformed = {file: list(_conformed(chunks, schema, unique_days))
+                 for file, chunks in raw.items()}
+    del raw
+    frames = []
+    for label, path in paths.items():
+        month = (piece for file in files[label] for piece in conformed[file])
+        frames += _month_pieces(month, path, label, schema, unique_days,
+                                per_month="{month}" in location)
+    return schema, _in_order(pd.concat(frames, ignore_index=True), schema)

@@ -6,16 +6,16 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from drift_assets.lib.reference import ReferenceChoice
-from drift_assets.lib.schema import DEFAULT_DRIFT_FEATURES
 
 
 class DriftSettings(ConfigurableResource):
     """Reference window, monitored features, thresholds and where reports are written."""
 
     reference_months: list[str] = Field(
-        default=["2011-01"],
+        default=[],
         description="months (YYYY-MM) of the fixed reference table, unless DRIFT_REFERENCE "
-        "names them (fixed:YYYY-MM,…); rolling and seasonal windows fall back to it",
+        "names them (fixed:YYYY-MM,…); rolling and seasonal windows fall back to it; empty: "
+        "the dataset's first month",
     )
     reference: str | None = Field(
         default=None,
@@ -40,7 +40,8 @@ class DriftSettings(ConfigurableResource):
         default="1/1", description="k/n: a dataset alert needs drift in k of the last n months"
     )
     features: list[str] = Field(
-        default=list(DEFAULT_DRIFT_FEATURES), description="columns checked for drift and quality"
+        default=[], description="columns checked for drift and quality; empty: the dataset's "
+        "declared features, else every column but its timestamp, key, labels and target"
     )
     drift_share: float = Field(
         default=0.5, description="dataset drift when the drifted share of columns reaches this"
@@ -70,4 +71,4 @@ class DriftSettings(ConfigurableResource):
     @property
     def reference_choice(self) -> ReferenceChoice:
         """The parsed reference choice; its ``months`` are the fixed reference table's."""
-        return ReferenceChoice.parse(self.reference, self.reference_months)
+        return ReferenceChoice.parse(self.reference, self.reference_months or None)

@@ -1,7 +1,16 @@
-"""The warehouse: tables ``reference`` and ``current`` behind one SQLAlchemy URL.
+"""The warehouse: per dataset, tables ``reference`` and ``current`` and the dataset's records,
+behind one SQLAlchemy URL.
 
 SQLite (a file in the local data folder) is the embedded default; PostgreSQL is the production
-choice. Writing a month deletes that month's rows and inserts the new ones in one transaction, so a
+choice. Each dataset lives in a namespace of its own, so two datasets share no table by
+accident: a PostgreSQL schema ``drift_<dataset>``, or on SQLite a database file beside the main
+one (``warehouse.<dataset>.db``) attached under that name. Everything the project keeps of a
+dataset (its rows, month history, profiles, cursors, outbox, registry) is written through the
+engine of :meth:`Warehouse.dataset`, whose unqualified tables SQLAlchemy places in that
+namespace (``schema_translate_map``). The columns of ``reference`` and ``current`` are those of
+the dataset's :class:`~drift_assets.lib.schema.Schema`.
+
+Writing a month deletes that month's rows and inserts the new ones in one transaction, so a
 re-run replaces the month and a failure leaves the table as it was; on PostgreSQL two writes of
 one month at once take turns (an advisory lock), so they cannot double it.
 
@@ -19,7 +28,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -32,20 +43,36 @@ from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
 
 from drift_assets.lib.months import month_start, next_month
-from drift_assets.lib.schema import COLUMNS, DATE_COLUMN
+from drift_assets.lib.namespaces import PREFIX, namespace, namespace_of
+from drift_assets.lib.schema import Schema
 
-_TYPES = {"int": sa.BigInteger, "float": sa.Float, "date": sa.Date}
-METADATA = sa.MetaData()
-
-
-def _table(name: str) -> sa.Table:
-    columns = [sa.Column(c, _TYPES[k](), nullable=c not in ("instant", DATE_COLUMN))
-               for c, k in COLUMNS.items()]
-    return sa.Table(name, METADATA, *columns, sa.Index(f"ix_{name}_{DATE_COLUMN}", DATE_COLUMN))
+_TYPES = {"int": sa.BigInteger, "float": sa.Float, "date": sa.Date, "datetime": sa.DateTime,
+          "text": sa.Text}
 
 
-REFERENCE = _table("reference")
-CURRENT = _table("current")
+@cache
+def data_tables(schema: Schema) -> tuple[sa.MetaData, sa.Table, sa.Table]:
+    """The ``reference`` and ``current`` tables of a schema (unqualified: the engine of a
+    dataset places them in its namespace)."""
+    metadata = sa.MetaData()
+
+    def table(name: str) -> sa.Table:
+        columns = [sa.Column(c, _TYPES[k](), nullable=c not in (schema.key, schema.timestamp))
+                   for c, k in schema.columns]
+        return sa.Table(name, metadata, *columns,
+                        sa.Index(f"ix_{name}_{schema.timestamp}", schema.timestamp))
+
+    return metadata, table("reference"), table("current")
+
+
+# The schema a dataset's tables were made with, so that a declared table whose kinds were
+# inferred from its reference holds every later month to them.
+SCHEMA_METADATA = sa.MetaData()
+SCHEMA_TABLE = sa.Table(
+    "table_schema", SCHEMA_METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("schema", sa.Text, nullable=False),  # JSON: columns, timestamp, key, labels, format
+)
 
 
 class WarehouseURLError(ValueError):
@@ -152,73 +179,150 @@ def _reason(exc: BaseException, url: str) -> str:
     return f"{type(cause).__name__}: {text}" if text else type(cause).__name__
 
 
-@cache
-def _engine(url: str) -> sa.Engine:
-    """The engine of ``url``, its tables created: a bad URL or a failed first connection raises
-    an error that shows the URL only as :func:`redact_url` renders it."""
-    parsed = _parse_url(url)
+_LOCK = threading.Lock()
+_ENGINES: dict[str, sa.Engine] = {}
+_SCOPED: dict[tuple[str, str], sa.Engine] = {}
+_READY: set[tuple[str, str, Schema]] = set()
+
+
+def _opened(url: str, make) -> sa.Engine:
+    """``make()``'s engine, or an error that shows the URL only as :func:`redact_url` renders
+    it (the driver's exception, whose text may hold the URL or pieces of the password, is
+    neither the cause nor the context of the one raised)."""
     engine, problem = None, None
     try:
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(parsed)
-        METADATA.create_all(engine, checkfirst=True)
+        engine = make()
     except Exception as exc:  # re-raised below, as a message that cannot hold the password
         problem = _reason(exc, url)
     if problem is None:
         return engine
-    if engine is not None:
-        engine.dispose()
-    # raised outside the except clause: the driver's exception, whose text may hold the URL or
-    # pieces of the password, is neither the cause nor the context of this one
     raise WarehouseConnectionError(f"cannot open the warehouse at {redact_url(url)}: {problem}")
 
 
-def typed(frame: pd.DataFrame) -> pd.DataFrame:
+def _engine(url: str) -> sa.Engine:
+    """The engine of ``url``, connected once: a bad URL or a failed first connection raises an
+    error that shows the URL only as :func:`redact_url` renders it."""
+    with _LOCK:
+        if url in _ENGINES:
+            return _ENGINES[url]
+        parsed = _parse_url(url)
+
+        def make() -> sa.Engine:
+            if parsed.get_backend_name() == "sqlite" and \
+                    parsed.database not in (None, "", ":memory:"):
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(parsed)
+            try:
+                with engine.connect():
+                    pass
+            except Exception:
+                engine.dispose()
+                raise
+            return engine
+
+        _ENGINES[url] = _opened(url, make)
+        return _ENGINES[url]
+
+
+def _attached_file(database: str | None, namespace: str) -> str:
+    """The SQLite file of a namespace: ``warehouse.<dataset>.db`` beside ``warehouse.db``."""
+    if not database or database == ":memory:":
+        return ":memory:"
+    path = Path(database)
+    return str(path.with_name(f"{path.stem}.{namespace.removeprefix(PREFIX)}"
+                              f"{path.suffix or '.db'}"))
+
+
+def _scoped(url: str, namespace: str) -> sa.Engine:
+    """An engine whose unqualified tables live in ``namespace``: a PostgreSQL schema (created
+    once), or a SQLite database file attached to every connection under that name."""
+    base = _engine(url)
+    with _LOCK:
+        if (url, namespace) in _SCOPED:
+            return _SCOPED[url, namespace]
+
+        def make() -> sa.Engine:
+            if base.dialect.name == "sqlite":
+                # a pool of its own, so that every connection in it has the file attached
+                engine = sa.create_engine(base.url)
+                attached = _attached_file(base.url.database, namespace)
+
+                @sa.event.listens_for(engine, "connect")
+                def _attach(dbapi_connection, _record):
+                    # the namespace is [a-z][a-z0-9_]* (a checked dataset name): safe to quote
+                    dbapi_connection.execute(f'ATTACH DATABASE ? AS "{namespace}"', (attached,))
+            else:
+                engine = base
+                with engine.begin() as conn:
+                    conn.execute(sa.schema.CreateSchema(namespace, if_not_exists=True))
+            return engine.execution_options(schema_translate_map={None: namespace})
+
+        _SCOPED[url, namespace] = _opened(url, make)
+        return _SCOPED[url, namespace]
+
+
+def dispose_all() -> None:
+    """Close every pooled connection of every warehouse (tests drop their databases after)."""
+    with _LOCK:
+        for engine in [*_SCOPED.values(), *_ENGINES.values()]:
+            engine.dispose()
+        _SCOPED.clear()
+        _ENGINES.clear()
+        _READY.clear()
+
+
+def typed(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """The schema's types on a frame read back from SQL (drivers differ in what they return)."""
     out = pd.DataFrame(index=frame.index)
-    for column, kind in COLUMNS.items():
+    for column, kind in schema.columns:
         values = frame[column]
         if kind == "date":
             out[column] = pd.to_datetime(values).dt.date
+        elif kind == "datetime":
+            out[column] = pd.to_datetime(values)
         elif kind == "int":
             out[column] = pd.to_numeric(values).astype("Int64")
-        else:
+        elif kind == "float":
             out[column] = pd.to_numeric(values).astype("float64")
+        else:
+            out[column] = values.astype("string")
     return out
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    columns = frame[list(COLUMNS)].astype(object)
+def _records(frame: pd.DataFrame, schema: Schema) -> list[dict]:
+    columns = frame[schema.names].astype(object)
     return columns.where(columns.notna(), None).to_dict("records")
 
 
-def _csv_chunks(frame: pd.DataFrame, rows: int):
+def _csv_chunks(frame: pd.DataFrame, schema: Schema, rows: int):
     """The schema's columns as CSV text for COPY, ``rows`` rows at a time; a missing value is an
     empty unquoted field, which COPY's CSV format reads as NULL."""
-    columns = frame[list(COLUMNS)]
+    columns = frame[schema.names]
     for start in range(0, len(columns), rows):
         buffer = io.StringIO()
         columns.iloc[start:start + rows].to_csv(buffer, header=False, index=False, na_rep="")
         yield buffer.getvalue()
 
 
-def _copy(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, rows: int) -> None:
+def _copy(conn: sa.Connection, table: sa.Table, schema: Schema, frame: pd.DataFrame,
+          rows: int) -> None:
     """COPY ``frame`` into ``table`` on the DBAPI connection of ``conn``'s transaction, so the
     caller's delete and this load commit or roll back together."""
     preparer = conn.dialect.identifier_preparer
-    statement = (f"COPY {preparer.format_table(table)} "
-                 f"({', '.join(preparer.quote(c) for c in COLUMNS)}) FROM STDIN (FORMAT csv)")
+    target = f"{preparer.quote_schema(namespace_of(conn))}.{preparer.quote(table.name)}" \
+        if namespace_of(conn) else preparer.format_table(table)
+    statement = (f"COPY {target} ({', '.join(preparer.quote(c) for c in schema.names)}) "
+                 "FROM STDIN (FORMAT csv)")
     dbapi = conn.dialect.loaded_dbapi
     raw = conn.connection.driver_connection
     try:
         with raw.cursor() as cursor:
             if conn.dialect.driver == "psycopg2":
-                for chunk in _csv_chunks(frame, rows):
+                for chunk in _csv_chunks(frame, schema, rows):
                     cursor.copy_expert(statement, io.StringIO(chunk))
             else:  # psycopg 3
                 with cursor.copy(statement) as copy:
-                    for chunk in _csv_chunks(frame, rows):
+                    for chunk in _csv_chunks(frame, schema, rows):
                         copy.write(chunk)
     except dbapi.Error as exc:
         # The same exception classes as the SQLAlchemy path (IntegrityError, DataError, …).
@@ -238,17 +342,32 @@ class _Address:
         return f"_Address({redact_url(self.url)!r})"
 
 
-def _read_days(address: _Address, chunk_rows: int, table: str, first: dt.date, last: dt.date
-               ) -> pd.DataFrame:
+def _read_days(address: _Address, chunk_rows: int, dataset: str, schema: Schema, table: str,
+               first: dt.date, last: dt.date) -> pd.DataFrame:
     """The rows of ``table`` from ``first`` to ``last`` (a partition of :meth:`dask_window`)."""
-    source = METADATA.tables[table]
-    day = source.c[DATE_COLUMN]
-    query = sa.select(source).where(day >= first, day <= last).order_by(day, source.c.instant)
-    return Warehouse(url=address.url, chunk_rows=chunk_rows)._read(query)
+    store = Warehouse(url=address.url, chunk_rows=chunk_rows).dataset(dataset, schema)
+    source = store.table(table)
+    time = source.c[schema.timestamp]
+    query = sa.select(source).where(*store.between(time, first, last + dt.timedelta(days=1)))
+    return store.read(query.order_by(*store.order(source)))
+
+
+def _schema_json(schema: Schema) -> str:
+    return json.dumps({"columns": [list(c) for c in schema.columns],
+                       "timestamp": schema.timestamp, "key": schema.key,
+                       "labels": list(schema.labels),
+                       "timestamp_format": schema.timestamp_format})
+
+
+def _schema_from_json(text: str) -> Schema:
+    data = json.loads(text)
+    return Schema(tuple(tuple(c) for c in data["columns"]), data["timestamp"], data["key"],
+                  tuple(data["labels"]), data["timestamp_format"])
 
 
 class Warehouse(ConfigurableResource):
-    """Reference and monthly current data in a SQL database."""
+    """Every dataset's reference and monthly current data, and its records, in a SQL
+    database; :meth:`dataset` gives one dataset's part of it."""
 
     url: str = Field(description="SQLAlchemy URL, e.g. sqlite:///data/warehouse.db or postgresql://…")
     chunk_rows: int = Field(
@@ -269,26 +388,114 @@ class Warehouse(ConfigurableResource):
 
     @property
     def engine(self) -> sa.Engine:
+        """The bare database, outside every dataset's namespace."""
         return _engine(self.resolved_url)
+
+    def dataset(self, name: str, schema: Schema | None = None) -> DatasetWarehouse:
+        """The part of the warehouse that holds dataset ``name``; ``schema`` is its tables'
+        columns (None: the schema stored when its reference was loaded)."""
+        return DatasetWarehouse(self, name, schema)
 
     def dispose(self) -> None:
         """Close pooled connections (tests drop their databases afterwards)."""
-        self.engine.dispose()
-        _engine.cache_clear()
+        dispose_all()
+
+
+class DatasetWarehouse:
+    """One dataset's tables and records, in its own namespace of the warehouse."""
+
+    def __init__(self, warehouse: Warehouse, name: str, schema: Schema | None = None):
+        self.warehouse, self.name = warehouse, name
+        self.namespace = namespace(name)
+        self.engine = _scoped(warehouse.resolved_url, self.namespace)
+        self.chunk_rows = warehouse.chunk_rows
+        self._schema = schema
+
+    # --- the schema ---
+
+    def stored_schema(self) -> Schema | None:
+        """The schema the dataset's tables were made with, if any."""
+        SCHEMA_METADATA.create_all(self.engine, checkfirst=True)
+        with self.engine.connect() as conn:
+            text = conn.execute(sa.select(SCHEMA_TABLE.c.schema)).scalar()
+        return None if text is None else _schema_from_json(text)
+
+    @property
+    def schema(self) -> Schema:
+        if self._schema is None:
+            self._schema = self.stored_schema()
+        if self._schema is None:
+            raise ValueError(f"dataset {self.name!r} has no tables yet: materialize its "
+                             "reference_table first")
+        return self._schema
+
+    def save_schema(self, schema: Schema) -> None:
+        """Make the tables of ``schema`` the dataset's. The same schema again changes nothing;
+        another one replaces the tables only while no month is loaded (the months loaded hold
+        the old kinds), and is refused naming the change otherwise."""
+        stored = self.stored_schema()
+        if stored == schema:
+            self._schema = schema
+            return
+        if stored is not None:
+            _, _, current = data_tables(stored)
+            with self.engine.connect() as conn:
+                loaded = conn.execute(sa.select(sa.func.count()).select_from(current)).scalar()
+            if loaded:
+                raise ValueError(f"dataset {self.name!r}: the reference's columns are not "
+                                 f"those of the {loaded} rows already loaded "
+                                 f"({_difference(stored, schema)}); load the months again "
+                                 "after clearing them, or keep the reference's columns")
+            metadata, _, _ = data_tables(stored)
+            metadata.drop_all(self.engine, checkfirst=True)
+            _READY.discard((self.warehouse.resolved_url, self.namespace, stored))
+        with self.engine.begin() as conn:
+            conn.execute(SCHEMA_TABLE.delete())
+            conn.execute(SCHEMA_TABLE.insert().values(id=1, schema=_schema_json(schema)))
+        self._schema = schema
+
+    def table(self, name: str) -> sa.Table:
+        """``reference`` or ``current``, created in the namespace on first use."""
+        schema = self.schema
+        metadata, reference, current = data_tables(schema)
+        ready = (self.warehouse.resolved_url, self.namespace, schema)
+        if ready not in _READY:
+            metadata.create_all(self.engine, checkfirst=True)
+            _READY.add(ready)
+        return reference if name == "reference" else current
+
+    def order(self, table: sa.Table) -> list:
+        return [table.c[c] for c in self.schema.order]
+
+    def _bound(self, day: dt.date):
+        """A day as the timestamp column compares: a date, or midnight of it."""
+        if self.schema.kinds[self.schema.timestamp] == "datetime":
+            return dt.datetime(day.year, day.month, day.day)
+        return day
+
+    def between(self, time, first: dt.date, end: dt.date) -> list:
+        """Conditions: ``time`` from the day ``first`` up to the day ``end`` (excluded)."""
+        return [time >= self._bound(first), time < self._bound(end)]
+
+    def _in_month(self, table: sa.Table, first: dt.date):
+        return sa.and_(*self.between(table.c[self.schema.timestamp], first, next_month(first)))
+
+    # --- writing ---
 
     def _insert(self, conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> None:
         if not len(frame):
             return
         if conn.dialect.name == "postgresql" and conn.dialect.driver in ("psycopg", "psycopg2"):
-            _copy(conn, table, frame, self.chunk_rows)
+            _copy(conn, table, self.schema, frame, self.chunk_rows)
         else:
-            conn.execute(table.insert(), _records(frame))
+            conn.execute(table.insert(), _records(frame, self.schema))
 
     def replace_reference(self, frame: pd.DataFrame) -> int:
         """Replace the whole reference table with ``frame``; returns the rows written."""
+        table = self.table("reference")
         with self.engine.begin() as conn:
-            conn.execute(REFERENCE.delete())
-            self._insert(conn, REFERENCE, frame)
+            conn.execute(table.delete())
+            self._insert(conn, table, frame)
         return len(frame)
 
     def replace_month(self, month: str | dt.date, frame: pd.DataFrame) -> int:
@@ -300,6 +507,8 @@ class Warehouse(ConfigurableResource):
         at a time in one transaction: a large month never sits in memory whole, and a chunk that
         fails, or a source that raises between chunks, leaves the month as it was."""
         first = month_start(month)
+        table = self.table("current")
+        time = self.schema.timestamp
         rows = 0
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
@@ -307,39 +516,39 @@ class Warehouse(ConfigurableResource):
                 # while the first still writes) take turns: the second's delete then sees the
                 # first's rows, so the month is replaced, never doubled. Released at commit.
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(
-                    sa.func.hashtext(f"drift_assets current {first:%Y-%m}"))))
-            conn.execute(CURRENT.delete().where(self._in_month(CURRENT, first)))
+                    sa.func.hashtext(f"drift_assets {self.namespace} current {first:%Y-%m}"))))
+            conn.execute(table.delete().where(self._in_month(table, first)))
+            low, high = self._bound(first), self._bound(next_month(first))
             for frame in chunks:
-                days = frame[DATE_COLUMN]
-                if len(frame) and not ((days >= first) & (days < next_month(first))).all():
+                times = frame[time]
+                if len(frame) and not ((times >= low) & (times < high)).all():
                     raise ValueError(f"rows outside {first:%Y-%m} given for that month")
-                self._insert(conn, CURRENT, frame)
+                self._insert(conn, table, frame)
                 rows += len(frame)
         return rows
 
-    @staticmethod
-    def _in_month(table: sa.Table, first: dt.date):
-        day = table.c[DATE_COLUMN]
-        return sa.and_(day >= first, day < next_month(first))
+    # --- reading ---
 
-    def _read(self, query) -> pd.DataFrame:
-        return typed(self._read_raw(query))
+    def read(self, query) -> pd.DataFrame:
+        return typed(self._read_raw(query), self.schema)
 
     def read_reference(self) -> pd.DataFrame:
-        query = sa.select(REFERENCE)
-        return self._read(query.order_by(REFERENCE.c[DATE_COLUMN], REFERENCE.c.instant))
+        table = self.table("reference")
+        return self.read(sa.select(table).order_by(*self.order(table)))
 
     def read_month(self, month: str | dt.date) -> pd.DataFrame:
-        first = month_start(month)
-        query = sa.select(CURRENT).where(self._in_month(CURRENT, first))
-        return self._read(query.order_by(CURRENT.c[DATE_COLUMN], CURRENT.c.instant))
+        table = self.table("current")
+        query = sa.select(table).where(self._in_month(table, month_start(month)))
+        return self.read(query.order_by(*self.order(table)))
 
     def read_current(self, until: str | dt.date | None = None) -> pd.DataFrame:
         """All current rows, or those of the months up to and including ``until``."""
-        query = sa.select(CURRENT)
+        table = self.table("current")
+        query = sa.select(table)
         if until is not None:
-            query = query.where(CURRENT.c[DATE_COLUMN] < next_month(month_start(until)))
-        return self._read(query.order_by(CURRENT.c[DATE_COLUMN], CURRENT.c.instant))
+            end = self._bound(next_month(month_start(until)))
+            query = query.where(table.c[self.schema.timestamp] < end)
+        return self.read(query.order_by(*self.order(table)))
 
     def read_window(self, months: list[str] | None) -> pd.DataFrame:
         """The reference table (``months`` None), or those months of ``current`` in order."""
@@ -354,8 +563,8 @@ class Warehouse(ConfigurableResource):
         import dask
         import dask.dataframe as dd
 
-        table = REFERENCE if months is None else CURRENT
-        day = table.c[DATE_COLUMN]
+        table = self.table("reference" if months is None else "current")
+        day = sa.func.date(table.c[self.schema.timestamp])
         query = sa.select(day, sa.func.count()).group_by(day).order_by(day)
         if months is not None:
             query = query.where(sa.or_(*(self._in_month(table, month_start(m)) for m in months)))
@@ -369,18 +578,23 @@ class Warehouse(ConfigurableResource):
                 spans.append([first, first, rows])
         # The URL goes to the workers inside the task, never into a key (keys are hashes), and
         # the task's argument shows it with the password hidden.
-        address = _Address(self.resolved_url)
-        meta = typed(pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS}))
-        parts = [dask.delayed(_read_days)(address, self.chunk_rows, table.name, first, last)
+        address = _Address(self.warehouse.resolved_url)
+        meta = typed(pd.DataFrame({c: pd.Series(dtype=object) for c in self.schema.names}),
+                     self.schema)
+        parts = [dask.delayed(_read_days)(address, self.chunk_rows, self.name, self.schema,
+                                          table.name, first, last)
                  for first, last, _ in spans]
         frame = dd.from_delayed(parts, meta=meta) if parts else dd.from_pandas(meta, npartitions=1)
         return frame, sum(rows for *_, rows in spans)
 
     def month_counts(self) -> dict[str, int]:
         """Rows of ``current`` per month, 'YYYY-MM' -> rows, counted by the database."""
-        day = CURRENT.c[DATE_COLUMN]
-        month = (sa.func.to_char(day, "YYYY-MM") if self.engine.dialect.name == "postgresql"
-                 else sa.func.strftime("%Y-%m", day))
+        if self._schema is None and self.stored_schema() is None:
+            return {}
+        table = self.table("current")
+        time = table.c[self.schema.timestamp]
+        month = (sa.func.to_char(time, "YYYY-MM") if self.engine.dialect.name == "postgresql"
+                 else sa.func.strftime("%Y-%m", time))
         query = sa.select(month, sa.func.count()).group_by(month).order_by(month)
         with self.engine.connect() as conn:
             return {str(m): int(n) for m, n in conn.execute(query)}
@@ -394,3 +608,17 @@ class Warehouse(ConfigurableResource):
             streamed = conn.execution_options(stream_results=True, max_row_buffer=self.chunk_rows)
             chunks = list(pd.read_sql(query, streamed, chunksize=self.chunk_rows))
             return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+
+
+def _difference(old: Schema, new: Schema) -> str:
+    """The first change between two schemas, in words."""
+    old_kinds, new_kinds = old.kinds, new.kinds
+    for column in old_kinds:
+        if column not in new_kinds:
+            return f"column {column!r} is gone"
+        if old_kinds[column] != new_kinds[column]:
+            return f"column {column!r} was {old_kinds[column]}, now {new_kinds[column]}"
+    for column in new_kinds:
+        if column not in old_kinds:
+            return f"column {column!r} is new"
+    return "the timestamp, key or labels changed"
