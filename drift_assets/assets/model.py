@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import joblib
@@ -15,10 +16,16 @@ from dagster import (
     asset,
 )
 
-from drift_assets.lib import charts
-from drift_assets.lib.estimation import MonitoredModel, fit_error_model
+from drift_assets.lib import charts, modelling
+from drift_assets.lib.declaration import ModelSpec
 from drift_assets.lib.history import MonthHistory
-from drift_assets.lib.lifecycle import GateDecision, error_threshold, promotion_gate, roll_back
+from drift_assets.lib.lifecycle import (
+    GateDecision,
+    degraded,
+    error_threshold,
+    promotion_gate,
+    roll_back,
+)
 from drift_assets.lib.locks import exclusive
 from drift_assets.lib.messages import Alert
 from drift_assets.lib.months import month_label
@@ -29,7 +36,6 @@ from drift_assets.lib.registry import (
     ModelRegistry,
     load_model,
 )
-from drift_assets.lib.training import ALPHAS, TrainingResult, evaluate, labelled, train
 from drift_assets.monitored import Monitored
 from drift_assets.resources import DriftSettings, ModelStore, Notifier, Warehouse
 from drift_assets.resources.model_store import StoredModel
@@ -45,11 +51,12 @@ class TrainingConfig(Config):
     drift_months: list[str] = []
     drift_records: list[int] = []  # the drift history records that fired, for the notification
     changes: str = ""  # what changed since the previous drift alert
-    alphas: list[float] = list(ALPHAS)  # the grid searched; narrower only for experiments
+    # the declared grid with some parameters' values replaced: narrower only for experiments
+    grid: dict[str, list[float]] = {}
 
 
 def _training_frame(warehouse: DatasetWarehouse) -> pd.DataFrame:
-    """The reference plus all current data so far, each day once, without the months whose
+    """The reference plus all current data so far, each row once, without the months whose
     blocking quality checks failed: a broken month must not break every later retrain."""
     broken = {m for m, r in MonthHistory(warehouse.engine).quality_records().items()
               if not r.passed}
@@ -61,7 +68,37 @@ def _training_frame(warehouse: DatasetWarehouse) -> pd.DataFrame:
     return frame.drop_duplicates(subset=warehouse.schema.order)
 
 
-def _train_and_register(name: str, registry: ModelRegistry, store: ModelStore,
+@dataclass(frozen=True)
+class _Model:
+    """What training a dataset's model needs: the declared spec (with the run's grid) and the
+    columns it learns from."""
+
+    spec: ModelSpec
+    features: tuple[str, ...]
+    categorical: tuple[str, ...] | None
+    timestamp: str
+
+    @classmethod
+    def of(cls, monitored: Monitored, warehouse: DatasetWarehouse, settings: DriftSettings,
+           config: TrainingConfig) -> "_Model":
+        spec = monitored.dataset.model
+        if config.grid:
+            spec = replace(spec, params={**spec.params,
+                                         **{k: tuple(v) for k, v in config.grid.items()}})
+        schema = warehouse.schema
+        features = spec.features or tuple(monitored.features(settings, schema))
+        declared = monitored.dataset.categorical
+        categorical = tuple(c for c in declared if c in features) if declared else None
+        return cls(spec, tuple(features), categorical, schema.timestamp)
+
+    def holdout(self, frame: pd.DataFrame, start) -> pd.DataFrame:
+        """The labelled rows from the holdout's first timestamp, which the gate and the
+        performance estimator share."""
+        rows = modelling.labelled_rows(frame, self.spec, self.features, self.timestamp)
+        return rows[rows[self.timestamp] >= start]
+
+
+def _train_and_register(name: str, model: _Model, registry: ModelRegistry, store: ModelStore,
                         warehouse: DatasetWarehouse, settings: DriftSettings,
                         config: TrainingConfig, request: str) -> ModelRecord:
     """Train, store and register the version of ``request``, the gate's answer with it. A
@@ -70,71 +107,76 @@ def _train_and_register(name: str, registry: ModelRegistry, store: ModelStore,
     frame = _training_frame(warehouse)
     stored = store.find(name, request)
     if stored is None:
-        result = train(frame, holdout_share=settings.holdout_share, alphas=config.alphas)
-        stored = _store(name, store, result, _holdout(frame, result.holdout_start), config,
-                        request)
-    holdout = _holdout(frame, dt.date.fromisoformat(stored.metadata["holdout_start"]))
-    decision, production_rmsle = _gate_against_production(
-        registry, store, stored.metadata["holdout_rmsle"], holdout,
+        result = modelling.train(frame, model.spec, model.features, model.categorical,
+                                 model.timestamp, holdout_share=settings.holdout_share)
+        stored = _store(name, store, model, result,
+                        model.holdout(frame, result.holdout_start), config, request)
+    start = pd.Timestamp(stored.metadata["holdout_start"])
+    if isinstance(frame[model.timestamp].iloc[0], dt.date) and \
+            not isinstance(frame[model.timestamp].iloc[0], dt.datetime):
+        start = start.date()
+    decision, production_score = _gate_against_production(
+        registry, store, model, stored.metadata["holdout_score"], model.holdout(frame, start),
         settings.promotion_tolerance)
-    record = _record(name, stored, production_rmsle, config.reason, request)
+    record = _record(name, model.spec.metric, stored, production_score, config.reason, request)
     registry.register(record, event_detail=f"trained ({config.reason})",
                       promote=decision.promote, decision=decision.reason)
     return registry.by_request(request)
 
 
-def _holdout(frame: pd.DataFrame, start: dt.date) -> pd.DataFrame:
-    """The labelled rows from the holdout's first day, which the gate and the error model
-    share."""
-    rows = labelled(frame)
-    return rows[rows["dteday"] >= start]
-
-
-def _gate_against_production(registry: ModelRegistry, store: ModelStore, candidate_rmsle: float,
-                             holdout: pd.DataFrame, tolerance: float
+def _gate_against_production(registry: ModelRegistry, store: ModelStore, model: _Model,
+                             candidate: float, holdout: pd.DataFrame, tolerance: float
                              ) -> tuple[GateDecision, float | None]:
-    """The promotion gate, with the production model scored on the candidate's holdout (its
-    RMSLE is None when there is no production model yet)."""
+    """The promotion gate, with the production model scored on the candidate's holdout (None
+    when there is no production model yet)."""
     production = registry.production()
-    production_rmsle = None
+    score = None
     if production is not None:
-        production_rmsle = evaluate(load_model(production, store), holdout)["rmsle"]
-    return promotion_gate(candidate_rmsle, production_rmsle, tolerance), production_rmsle
+        production_model = load_model(production, store)
+        score = modelling.evaluate(production_model.model, holdout, model.spec,
+                                   production_model.features)["score"]
+    return promotion_gate(candidate, score, tolerance, model.spec.metric), score
 
 
-def _store(name: str, store: ModelStore, result: TrainingResult, holdout: pd.DataFrame,
-           config: TrainingConfig, request: str) -> StoredModel:
-    """Store the model with its error model (fit on the holdout) as a new version, its
-    request and scores beside it."""
+def _store(name: str, store: ModelStore, model: _Model, result: modelling.TrainedModel,
+           holdout: pd.DataFrame, config: TrainingConfig, request: str) -> StoredModel:
+    """Store the model with the estimator of its performance (fit on the holdout) as a new
+    version, its request and scores beside it."""
     best = result.model.best_estimator_
     buffer = io.BytesIO()
-    joblib.dump(MonitoredModel(best, fit_error_model(best, holdout)), buffer)
+    joblib.dump(modelling.fit_monitor(best, holdout, model.spec, model.features), buffer)
     return store.save(name, buffer.getvalue(), {
-        "alpha": result.best_alpha, "alpha_grid": list(config.alphas),
-        "cv_rmsle": result.cv_rmsle, "train_rows": result.train_rows,
-        "holdout_rows": result.holdout_rows, "holdout_rmsle": result.holdout_rmsle,
-        "holdout_mae": result.holdout_mae, "window_start": str(result.window_start),
-        "window_end": str(result.window_end), "holdout_start": str(result.holdout_start),
-        "reason": config.reason, "request": request,
+        "estimator": model.spec.estimator, "metric": model.spec.metric,
+        "params": result.best_params,
+        "grid": {k: list(v) for k, v in model.spec.params.items()},
+        "cv_score": result.cv_score, "train_rows": result.train_rows,
+        "holdout_rows": result.holdout_rows, "holdout_score": result.score,
+        "holdout_scores": {k: v for k, v in result.holdout_scores.items() if k != "score"},
+        "window_start": str(result.window_start), "window_end": str(result.window_end),
+        "holdout_start": str(result.holdout_start), "reason": config.reason,
+        "request": request,
     })
 
 
-PARAMS = ("alpha", "alpha_grid", "cv_rmsle", "train_rows", "holdout_rows")
+PARAMS = ("estimator", "params", "grid", "cv_score", "holdout_scores", "train_rows",
+          "holdout_rows")
 
 
-def _record(name: str, stored: StoredModel, production_rmsle: float | None, reason: str,
-            request: str) -> ModelRecord:
+def _day(text: str) -> dt.date:
+    return pd.Timestamp(text).date()
+
+
+def _record(name: str, metric: str, stored: StoredModel, production_score: float | None,
+            reason: str, request: str) -> ModelRecord:
     meta = stored.metadata
     return ModelRecord(
         version=stored.version, name=name, created_at=dt.datetime.now(dt.UTC),
-        holdout_rmsle=meta["holdout_rmsle"], holdout_mae=meta["holdout_mae"],
+        metric=metric, holdout_score=meta["holdout_score"],
         sha256=stored.sha256, storage_key=stored.key, uri=stored.uri, status=CANDIDATE,
         params={**{k: meta[k] for k in PARAMS},
-                "production_rmsle_on_holdout": production_rmsle},
-        window_start=dt.date.fromisoformat(meta["window_start"]),
-        window_end=dt.date.fromisoformat(meta["window_end"]),
-        holdout_start=dt.date.fromisoformat(meta["holdout_start"]), reason=reason,
-        request=request,
+                "production_score_on_holdout": production_score},
+        window_start=_day(meta["window_start"]), window_end=_day(meta["window_end"]),
+        holdout_start=_day(meta["holdout_start"]), reason=reason, request=request,
     )
 
 
@@ -164,14 +206,16 @@ def _training_metadata(record: ModelRecord, config: TrainingConfig, status: str,
         "version": record.version,
         "status": status,
         "gate": gate,
-        "production_rmsle_on_holdout": params.get("production_rmsle_on_holdout"),
+        "metric": record.metric,
+        "holdout_score": record.holdout_score,
+        "production_score_on_holdout": params.get("production_score_on_holdout"),
+        **{f"holdout/{k}": v for k, v in params["holdout_scores"].items()},
+        "cv_score": params["cv_score"],
+        "estimator": params["estimator"],
+        "params": ", ".join(f"{k}={v}" for k, v in params["params"].items()) or "defaults",
+        "grid": ", ".join(f"{k}: {v}" for k, v in params["grid"].items()) or "none",
         "model_uri": MetadataValue.path(record.uri),
         "sha256": record.sha256,
-        "alpha": params["alpha"],
-        "alpha_grid": ", ".join(str(a) for a in params["alpha_grid"]),
-        "cv_rmsle": params["cv_rmsle"],
-        "holdout_rmsle": record.holdout_rmsle,
-        "holdout_mae": record.holdout_mae,
         "training_window": f"{record.window_start} .. {record.window_end}",
         "holdout_start": str(record.holdout_start),
         "train_rows": params["train_rows"],
@@ -181,28 +225,33 @@ def _training_metadata(record: ModelRecord, config: TrainingConfig, status: str,
     }
 
 
-def _roll_back_if_better(context, registry: ModelRegistry, store: ModelStore,
-                         notifier: Notifier, production: ModelRecord, rows: pd.DataFrame,
-                         month: str, rmsle: float, threshold: float) -> int | None:
+def _roll_back_if_better(context, monitored: Monitored, registry: ModelRegistry,
+                         store: ModelStore, notifier: Notifier, production: ModelRecord,
+                         rows: pd.DataFrame, month: str, score: float, threshold: float
+                         ) -> int | None:
     """Return to the previous production version if it does better on this month."""
+    spec = monitored.dataset.model
+    metric = spec.metric
+    side = "<" if modelling.METRIC_REGISTRY[metric].greater_is_better else ">"
+    why = f"{month} {metric} {score:.4f} {side} threshold {threshold:.4f}"
     previous = registry.previous_production()
-    why = f"{month} RMSLE {rmsle:.4f} > threshold {threshold:.4f}"
     if previous is None:
         registry.record_event(production.version, "degraded", f"{why}; no earlier version")
         return None
-    previous_rmsle = evaluate(load_model(previous, store), rows)["rmsle"]
-    if previous_rmsle >= rmsle:
+    earlier = load_model(previous, store)
+    previous_score = modelling.evaluate(earlier.model, rows, spec, earlier.features)["score"]
+    if modelling.no_worse(score, previous_score, metric):
         registry.record_event(production.version, "degraded",
-                              f"{why}; v{previous.version} is no better ({previous_rmsle:.4f})")
+                              f"{why}; v{previous.version} is no better ({previous_score:.4f})")
         return None
-    detail = f"{why} for v{production.version}; v{previous.version} scores {previous_rmsle:.4f}"
+    detail = f"{why} for v{production.version}; v{previous.version} scores {previous_score:.4f}"
     roll_back(registry, store, previous, detail)
     context.log.warning(f"rolled back to v{previous.version}: {detail}")
     Outbox(registry.engine).send(notifier, f"rollback:{month}:v{production.version}", Alert(
-        title=f"Model rolled back to v{previous.version}",
-        facts=[("month", month), ("error", f"v{production.version} RMSLE {rmsle:.4f} > "
-                                           f"threshold {threshold:.4f}"),
-               ("previous", f"v{previous.version} RMSLE {previous_rmsle:.4f} on {month}")],
+        title=f"{monitored.name}: model rolled back to v{previous.version}",
+        facts=[("month", month), ("error", f"v{production.version} {metric} {score:.4f} "
+                                           f"{side} threshold {threshold:.4f}"),
+               ("previous", f"v{previous.version} {metric} {previous_score:.4f} on {month}")],
         action=f"v{previous.version} is production again; v{production.version} retired",
         kind="rollback",
     ), context.log)
@@ -211,12 +260,21 @@ def _roll_back_if_better(context, registry: ModelRegistry, store: ModelStore,
 
 def build_model_assets(monitored: Monitored) -> list[AssetsDefinition]:
     """``trained_model`` and ``model_performance`` of a dataset that declares a model."""
+    spec = monitored.dataset.model
+    grid = ", ".join(f"{k} in {list(v)}" for k, v in spec.params.items()) or "no grid"
 
     @asset(
         key=monitored.key("trained_model"),
         group_name=monitored.name,
         kinds={"scikitlearn", "pandas"},
         deps=[monitored.key("reference_table"), monitored.key("current_data")],
+        description=f"{spec.estimator} ({spec.task} of {spec.target}"
+        f"{', on log1p' if spec.target_transform else ''}), {grid}, chosen by {spec.metric} on "
+        "time-ordered folds; trained on the reference plus all current data so far (months "
+        "whose blocking quality checks failed left out) and scored on the newest rows in time. "
+        "Stored as a new version (never overwriting one) and recorded in the model registry; "
+        "it becomes production only if it is no worse than the production model on the same "
+        "holdout.",
     )
     def trained_model(
         context: AssetExecutionContext,
@@ -226,11 +284,6 @@ def build_model_assets(monitored: Monitored) -> list[AssetsDefinition]:
         notifier: Notifier,
         settings: DriftSettings,
     ) -> MaterializeResult:
-        """Ridge regression on a log1p target, alpha chosen by grid search over 0.1..100 scored
-        by RMSLE (lower is better), trained on the reference plus all current data so far and
-        scored on the newest rows in time. Stored as a new version (never overwriting one) and
-        recorded in the model registry; it becomes production only if it is no worse than the
-        production model on the same holdout."""
         settings = monitored.settings(settings)
         store = monitored.store(warehouse)
         name = monitored.model_name
@@ -240,7 +293,8 @@ def build_model_assets(monitored: Monitored) -> list[AssetsDefinition]:
         request = context.run.tags.get(RUN_KEY_TAG) or context.run.run_id
         with exclusive(store.engine, f"train {name}"):
             record = registry.by_request(request) or _train_and_register(
-                name, registry, model_store, store, settings, config, request)
+                name, _Model.of(monitored, store, settings, config), registry, model_store,
+                store, settings, config, request)
         promoted, gate = registry.gate_answer(record.version)
         status = "production" if promoted else "candidate"
         context.log.info(f"{name} v{record.version} stored at {record.uri}: {status}; {gate}")
@@ -263,12 +317,14 @@ def build_model_assets(monitored: Monitored) -> list[AssetsDefinition]:
         notifier: Notifier,
         settings: DriftSettings,
     ) -> MaterializeResult:
-        """The production model's error on the month: estimated from the features alone (direct
-        loss estimation) as soon as the month is loaded, and realized RMSLE and MAE once its
-        labels have arrived, both plotted over time. When the realized error passes its
-        threshold (a fixed bound, or the mean plus N standard deviations of the earlier months)
-        and the previous production version does better on this month, the model is rolled back
-        to that version and the team is told."""
+        """The production model's declared metric on the month: estimated from the features
+        alone as soon as the month is loaded (direct loss estimation for a regression,
+        confidence-based performance estimation from calibrated probabilities for a
+        classifier), and realized once its labels have arrived, both plotted over time. When
+        the realized metric passes its threshold (a fixed bound, or the mean plus or minus N
+        standard deviations of the earlier months) and the previous production version does
+        better on this month, the model is rolled back to that version and the team is
+        told."""
         settings = monitored.settings(settings)
         store = monitored.store(warehouse)
         month = month_label(context.partition_key)
@@ -280,34 +336,40 @@ def build_model_assets(monitored: Monitored) -> list[AssetsDefinition]:
             return MaterializeResult(metadata={"scored": False,
                                                "why": "no production model yet"})
         model = load_model(production, model_store)
-        estimated = model.estimate_rmsle(rows)
-        known = labelled(rows)
-        metadata = {"version": production.version, "estimated_rmsle": estimated,
+        metric = spec.metric
+        estimated = model.estimate(rows)
+        known = modelling.labelled_rows(rows, spec, model.features, store.schema.timestamp)
+        metadata = {"version": production.version, "metric": metric, "estimated": estimated,
                     "labelled_rows": len(known),
                     "in_training_window": bool(production.window_end
                                                and month <= month_label(production.window_end))}
+        greater = modelling.METRIC_REGISTRY[metric].greater_is_better
+        fixed = settings.max_rmsle if metric == "rmsle" else None
         threshold = error_threshold(
-            registry.performance(before=month)["rmsle"].dropna().tolist(),
-            settings.max_rmsle, settings.error_n_std)
-        scores = {"rmsle": None, "mae": None}
+            registry.performance(before=month)["score"].dropna().tolist(), fixed,
+            settings.error_n_std, greater_is_better=greater)
+        score, scores = None, {}
         if not known.empty:
-            scores = evaluate(model, known)
-            degraded = threshold is not None and scores["rmsle"] > threshold
+            scores = modelling.evaluate(model.model, known, spec, model.features)
+            score = scores.pop("score")
+            worse = degraded(score, threshold, metric)
             rolled_back_to = None
-            if degraded:
-                rolled_back_to = _roll_back_if_better(context, registry, model_store, notifier,
-                                                      production, known, month,
-                                                      scores["rmsle"], threshold)
-            metadata.update({**scores, "estimate_error": estimated - scores["rmsle"],
-                             "degraded": degraded, "rolled_back_to": rolled_back_to})
-        registry.record_performance(month, production.version, scores["rmsle"], scores["mae"],
-                                    estimated)
+            if worse:
+                rolled_back_to = _roll_back_if_better(context, monitored, registry, model_store,
+                                                      notifier, production, known, month,
+                                                      score, threshold)
+            metadata.update({"realized": score, **{f"realized/{k}": v for k, v in
+                                                   scores.items()},
+                             "estimate_error": estimated - score, "degraded": worse,
+                             "rolled_back_to": rolled_back_to})
+        registry.record_performance(month, production.version, metric, score, estimated,
+                                    scores)
         chart = charts.error_chart(
             registry.performance().to_dict("records"), threshold,
-            Path(settings.reports_dir) / "model_error.png",
+            Path(settings.reports_dir) / "model_error.png", metric,
         )
         return MaterializeResult(metadata={
-            **metadata, "scored": not known.empty, "rmsle_threshold": threshold,
+            **metadata, "scored": not known.empty, "threshold": threshold,
             "error_chart": MetadataValue.path(chart),
         })
 

@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
         "history", help="one row per month: drift, quality, error",
         description="One row per month: the reference window, the verdict and drift share, the "
         "drifted columns (score/threshold, or their names alone where that is too long) and "
-        "broken relations, the failed quality checks, the model's RMSLE (estimated/realized) "
+        "broken relations, the failed quality checks, the model's metric (estimated/realized) "
         "and the alerts sent. The table fits 120 columns: long cells end in '…'; --json has "
         "every field in full.")
     history.add_argument("--json", action="store_true", help="print the rows as JSON, in full")

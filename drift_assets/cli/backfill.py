@@ -159,6 +159,8 @@ def _failure(result) -> str | None:
         return f"step {failure.step_key} failed"
     if error.cls_name == "DagsterAssetCheckFailedError":
         return "stopped by a blocking quality check"
+    while error.cause is not None and error.cls_name.startswith("Dagster"):
+        error = error.cause  # the root cause, not Dagster's wrapping of it
     return error.message.strip().split("\n")[0]
 
 

@@ -65,8 +65,9 @@ def history_rows(history, registry, instance, training_job: str) -> list[dict]:
             "broken_relations": relations.columns if relations and relations.broken else [],
             "quality_failed": [{"check": f.rule, "column": f.column, "message": f.message}
                                for f in checks.errors] if checks else [],
-            "estimated_rmsle": error.get("estimated_rmsle"),
-            "realized_rmsle": error.get("rmsle"),
+            "metric": error.get("metric"),
+            "estimated": error.get("estimated"),
+            "realized": error.get("score"),
             "alert": alert,
             "alert_run": run,
             "alerts": ALERTS[alert][0].format(run=(run or "")[:8]),
@@ -89,7 +90,7 @@ def _causes(row: dict, scores: bool) -> str:
 
 
 def _text_row(row: dict) -> dict[str, str]:
-    rmsle = (row["estimated_rmsle"], row["realized_rmsle"])
+    model = (row["estimated"], row["realized"])
     return {
         "month": row["month"],
         "reference": row["reference"] or "-",
@@ -98,7 +99,8 @@ def _text_row(row: dict) -> dict[str, str]:
         "causes": _causes(row, scores=True),
         "quality": "; ".join(q["message"] for q in row["quality_failed"]) or "ok",
         # estimated/realized
-        "rmsle": "-" if rmsle == (None, None) else "/".join(_number(v, 2) for v in rmsle),
+        "model": "-" if model == (None, None) else
+        f"{row['metric']} " + "/".join(_number(v, 2) for v in model),
         "alerts": ALERTS[row["alert"]][1].format(run=(row["alert_run"] or "")[:8]),
     }
 

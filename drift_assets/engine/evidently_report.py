@@ -88,10 +88,22 @@ def run_evidently(
         unknown_columns=[],
         list_columns=[],
     )
-    reference = Dataset.from_pandas(reference_df[tested], data_definition=definition)
-    current = Dataset.from_pandas(current_df[tested], data_definition=definition)
+    numeric = definition.numerical_columns
+    reference = Dataset.from_pandas(_plain(reference_df[tested], numeric),
+                                    data_definition=definition)
+    current = Dataset.from_pandas(_plain(current_df[tested], numeric),
+                                  data_definition=definition)
     report = Report([DataDriftPreset(columns=tested, drift_share=drift_share)], include_tests=True)
     return report.run(current_data=current, reference_data=reference)
+
+
+def _plain(frame: pd.DataFrame, numeric: list[str]) -> pd.DataFrame:
+    """Numeric columns of pandas' nullable types (Int64) as float64, missing as NaN: Evidently
+    correlates the numeric columns with NumPy, which cannot read pd.NA."""
+    nullable = [c for c in numeric if isinstance(frame[c].dtype, pd.api.extensions.ExtensionDtype)]
+    if not nullable:
+        return frame
+    return frame.assign(**{c: pd.to_numeric(frame[c]).astype("float64") for c in nullable})
 
 
 def _method_ids() -> dict[str, str]:

@@ -37,27 +37,29 @@ def drift_chart(shares: dict[str, float], threshold: float, fired: list[str],
     return _save(fig, path)
 
 
-def error_chart(rows: list[dict], threshold: float | None, path: str | Path) -> str:
-    """Production model error per month (realized; estimated where given), coloured by the
-    production version that made the predictions."""
+def error_chart(rows: list[dict], threshold: float | None, path: str | Path,
+                metric: str = "rmsle") -> str:
+    """The production model's ``metric`` per month (realized; estimated where given),
+    coloured by the production version that made the predictions."""
     rows = sorted(rows, key=lambda r: r["month"])
-    realized = [r for r in rows if r.get("rmsle") is not None and r["rmsle"] == r["rmsle"]]
+    realized = [r for r in rows if r.get("score") is not None and r["score"] == r["score"]]
     fig, ax = plt.subplots(figsize=(10, 3.5))
-    ax.plot([r["month"] for r in realized], [r["rmsle"] for r in realized], color="grey",
+    ax.plot([r["month"] for r in realized], [r["score"] for r in realized], color="grey",
             linewidth=1, zorder=1)
     for version in sorted({r["version"] for r in realized}):
         mine = [r for r in realized if r["version"] == version]
-        ax.scatter([r["month"] for r in mine], [r["rmsle"] for r in mine], zorder=2,
+        ax.scatter([r["month"] for r in mine], [r["score"] for r in mine], zorder=2,
                    label=f"production v{version}")
-    estimated = [r for r in rows if r.get("estimated_rmsle") is not None
-                 and r["estimated_rmsle"] == r["estimated_rmsle"]]  # not NaN
+    estimated = [r for r in rows if r.get("estimated") is not None
+                 and r["estimated"] == r["estimated"]]  # not NaN
     if estimated:
-        ax.plot([r["month"] for r in estimated], [r["estimated_rmsle"] for r in estimated],
+        ax.plot([r["month"] for r in estimated], [r["estimated"] for r in estimated],
                 linestyle=":", marker="x", color="black", label="estimated before labels")
     if threshold is not None:
         ax.axhline(threshold, color="crimson", linestyle="--", label=f"threshold {threshold:.3f}")
-    ax.set_ylabel("RMSLE")
-    ax.set_title("Model error per month")
+    name = metric.upper() if metric in ("rmsle", "rmse", "mae") else metric
+    ax.set_ylabel(name)
+    ax.set_title(f"Model {name} per month")
     ax.tick_params(axis="x", rotation=60)
     ax.legend(loc="upper left")
     return _save(fig, path)

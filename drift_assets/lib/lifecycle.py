@@ -16,33 +16,45 @@ class GateDecision:
     reason: str
 
 
-def promotion_gate(
-    candidate_rmsle: float, production_rmsle: float | None, tolerance: float = 0.0
-) -> GateDecision:
-    """A candidate replaces production only if its RMSLE on the same holdout is no worse than
-    production's, allowing ``tolerance`` (relative: 0.02 accepts up to 2% worse)."""
-    if production_rmsle is None:
-        return GateDecision(True, f"first model (holdout RMSLE {candidate_rmsle:.4f})")
-    bound = production_rmsle * (1 + tolerance)
-    if candidate_rmsle <= bound:
-        return GateDecision(True, f"holdout RMSLE {candidate_rmsle:.4f} <= production's "
-                                  f"{production_rmsle:.4f} (tolerance {tolerance:.0%})")
-    return GateDecision(False, f"holdout RMSLE {candidate_rmsle:.4f} is worse than production's "
-                               f"{production_rmsle:.4f} on the same holdout "
+def promotion_gate(candidate: float, production: float | None, tolerance: float = 0.0,
+                   metric: str = "rmsle") -> GateDecision:
+    """A candidate replaces production only if its ``metric`` on the same holdout is no worse
+    than production's, allowing ``tolerance`` (relative: 0.02 accepts up to 2% worse), in the
+    metric's own direction (an error lower, a score such as roc_auc higher)."""
+    from drift_assets.lib.modelling import no_worse
+
+    name = metric.upper() if metric in ("rmsle", "rmse", "mae") else metric
+    if production is None:
+        return GateDecision(True, f"first model (holdout {name} {candidate:.4f})")
+    if no_worse(candidate, production, metric, tolerance):
+        return GateDecision(True, f"holdout {name} {candidate:.4f} is no worse than "
+                                  f"production's {production:.4f} (tolerance {tolerance:.0%})")
+    return GateDecision(False, f"holdout {name} {candidate:.4f} is worse than production's "
+                               f"{production:.4f} on the same holdout "
                                f"(tolerance {tolerance:.0%}): kept as candidate")
 
 
-def error_threshold(
-    history: list[float], fixed: float | None = None, n_std: float = 3.0, min_history: int = 3
-) -> float | None:
-    """The RMSLE above which a month counts as degraded: a fixed bound when given, else the mean
-    plus ``n_std`` standard deviations of the earlier months (None until there are enough)."""
+def error_threshold(history: list[float], fixed: float | None = None, n_std: float = 3.0,
+                    min_history: int = 3, greater_is_better: bool = False) -> float | None:
+    """The value past which a month counts as degraded: a fixed bound when given, else the mean
+    plus (an error) or minus (a score) ``n_std`` standard deviations of the earlier months
+    (None until there are enough)."""
     if fixed is not None:
         return fixed
     if len(history) < min_history:
         return None
     values = np.asarray(history, dtype=float)
-    return float(values.mean() + n_std * values.std(ddof=1))
+    spread = n_std * values.std(ddof=1)
+    return float(values.mean() - spread if greater_is_better else values.mean() + spread)
+
+
+def degraded(value: float, threshold: float | None, metric: str) -> bool:
+    """Whether a month's ``metric`` is past its threshold, in the metric's direction."""
+    from drift_assets.lib.modelling import METRIC_REGISTRY
+
+    if threshold is None:
+        return False
+    return value < threshold if METRIC_REGISTRY[metric].greater_is_better else value > threshold
 
 
 def roll_back(registry: ModelRegistry, store: ModelFiles, target: ModelRecord, detail: str

@@ -29,8 +29,8 @@ MODELS = sa.Table(
     sa.Column("window_end", sa.Date),
     sa.Column("holdout_start", sa.Date),
     sa.Column("params", sa.Text),
-    sa.Column("holdout_rmsle", sa.Float),
-    sa.Column("holdout_mae", sa.Float),
+    sa.Column("metric", sa.String(20)),  # the declared metric the version is judged by
+    sa.Column("holdout_score", sa.Float),  # that metric on the version's holdout
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("storage_key", sa.String(500), nullable=False),
     sa.Column("uri", sa.String(1000)),
@@ -54,9 +54,10 @@ PERFORMANCE = sa.Table(
     METADATA,
     sa.Column("month", sa.String(7), primary_key=True),
     sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("rmsle", sa.Float),  # realized: null until the labels arrive
-    sa.Column("mae", sa.Float),
-    sa.Column("estimated_rmsle", sa.Float),
+    sa.Column("metric", sa.String(20)),
+    sa.Column("score", sa.Float),  # realized: null until the labels arrive
+    sa.Column("estimated", sa.Float),  # before the labels, from the features alone
+    sa.Column("scores", sa.Text),  # JSON: every realized metric of the task
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
 
@@ -66,8 +67,8 @@ class ModelRecord:
     version: int
     name: str
     created_at: dt.datetime
-    holdout_rmsle: float
-    holdout_mae: float
+    metric: str
+    holdout_score: float
     sha256: str
     storage_key: str
     uri: str
@@ -190,21 +191,21 @@ class ModelRegistry:
             conn.execute(EVENTS.insert().values(at=_now(), version=version, event=event,
                                                 detail=detail))
 
-    def record_performance(self, month: str, version: int, rmsle: float | None,
-                           mae: float | None, estimated_rmsle: float | None = None) -> None:
-        """The production model's error on a month (realized once labelled, and estimated); a
-        re-scored month replaces its row."""
+    def record_performance(self, month: str, version: int, metric: str, score: float | None,
+                           estimated: float | None = None, scores: dict | None = None) -> None:
+        """The production model's ``metric`` on a month (realized once labelled, with every
+        metric in ``scores``, and estimated); a re-scored month replaces its row."""
         with self.engine.begin() as conn:
             conn.execute(PERFORMANCE.delete().where(PERFORMANCE.c.month == month))
             conn.execute(PERFORMANCE.insert().values(
-                month=month, version=version, rmsle=rmsle, mae=mae,
-                estimated_rmsle=estimated_rmsle, at=_now()))
+                month=month, version=version, metric=metric, score=score, estimated=estimated,
+                scores=json.dumps(scores or {}), at=_now()))
 
     def performance(self, before: str | None = None) -> pd.DataFrame:
-        """Monthly errors (month, version, rmsle, mae, estimated_rmsle), optionally of the months
-        before one."""
-        query = sa.select(PERFORMANCE.c.month, PERFORMANCE.c.version, PERFORMANCE.c.rmsle,
-                          PERFORMANCE.c.mae, PERFORMANCE.c.estimated_rmsle
+        """Monthly scores (month, version, metric, score: realized, estimated), optionally of
+        the months before one."""
+        query = sa.select(PERFORMANCE.c.month, PERFORMANCE.c.version, PERFORMANCE.c.metric,
+                          PERFORMANCE.c.score, PERFORMANCE.c.estimated
                           ).order_by(PERFORMANCE.c.month)
         if before is not None:
             query = query.where(PERFORMANCE.c.month < before)
@@ -220,8 +221,10 @@ class ModelRegistry:
         rows = [{"version": r.version, "status": r.status,
                  "created_at": r.created_at.strftime("%Y-%m-%d %H:%M") if r.created_at else "",
                  "window": f"{r.window_start} .. {r.window_end}",
-                 "alpha": r.params.get("alpha"), "holdout_rmsle": round(r.holdout_rmsle, 4),
-                 "holdout_mae": round(r.holdout_mae, 1), "sha256": r.sha256[:12],
+                 "params": ", ".join(f"{k}={v}" for k, v in
+                                     (r.params.get("params") or {}).items()),
+                 "metric": r.metric, "holdout": round(r.holdout_score, 4),
+                 "sha256": r.sha256[:12],
                  "reason": r.reason}
                 for r in self.all()]
         return pd.DataFrame(rows)
