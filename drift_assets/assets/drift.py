@@ -8,6 +8,7 @@ its metadata is rendered.
 """
 
 import hashlib
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,7 @@ from dagster import (
     AssetExecutionContext,
     AssetRecordsFilter,
     AssetsDefinition,
+    BetaWarning,
     MaterializeResult,
     MetadataValue,
     TableColumn,
@@ -307,10 +309,13 @@ def build_drift_assets(monitored: Monitored, settings: DriftSettings) -> list[As
     deps = [AssetDep(monitored.key("reference_table"))]
     if choice.offsets:
         start, end = choice.offsets
-        deps.append(AssetDep(monitored.key("current_data"),
-                             partition_mapping=TimeWindowPartitionMapping(
-                                 start_offset=start, end_offset=end,
-                                 allow_nonexistent_upstream_partitions=True)))
+        with warnings.catch_warnings():
+            # the month before a dataset's first has no partition: a window reaching back
+            # there is the reason for the option, not a problem to warn every load about
+            warnings.simplefilter("ignore", BetaWarning)
+            mapping = TimeWindowPartitionMapping(start_offset=start, end_offset=end,
+                                                 allow_nonexistent_upstream_partitions=True)
+        deps.append(AssetDep(monitored.key("current_data"), partition_mapping=mapping))
 
     @asset(
         key=monitored.key("reference_profile"),

@@ -14,6 +14,7 @@ from drift_assets.lib.declaration import (
     check_columns,
     load_declarations,
 )
+from drift_assets.lib.examples import EXAMPLES
 
 SAMPLE_ROWS = 10_000
 # Column names that say "this is when the row happened", in the order init prefers them.
@@ -68,14 +69,41 @@ def _kind(values: pd.Series) -> str:
 
 
 def _identifier(sample: pd.DataFrame, exclude: str) -> str | None:
-    """The first integer column whose values are all different and rising: a row number, not
-    a feature."""
+    """The first column that names rows rather than describes them: integers all different and
+    rising (a row number), or text all different and never missing (a ticket or order id)."""
     for column in sample.columns:
         values = sample[column]
-        if column != exclude and pd.api.types.is_integer_dtype(values) and len(values) > 1 \
-                and values.is_unique and values.is_monotonic_increasing:
+        if column == exclude or len(values) < 2 or not values.is_unique:
+            continue
+        if pd.api.types.is_integer_dtype(values) and values.is_monotonic_increasing:
+            return str(column)
+        if (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)) \
+                and values.notna().all():
             return str(column)
     return None
+
+
+def _months(location: str, timestamp: str, timestamp_format: str | None = None
+            ) -> tuple[str, str] | None:
+    """The first and last month of the whole file's timestamp column (that column alone is
+    read), or None when it cannot be read so."""
+    path = Path(location).expanduser()
+    try:
+        with path.open("rb") as handle:
+            parquet = handle.read(4) == b"PAR1"
+        if parquet:
+            import pyarrow.parquet as pq
+
+            values = pq.read_table(path, columns=[timestamp]).column(0).to_pandas()
+        else:
+            values = pd.read_csv(path, usecols=[timestamp], encoding="utf-8-sig")[timestamp]
+    except (OSError, ValueError, KeyError, pd.errors.ParserError):
+        return None
+    times = pd.to_datetime(values.astype(str), format=timestamp_format or "mixed",
+                           errors="coerce", utc=True).dropna()
+    if times.empty:
+        return None
+    return f"{times.min():%Y-%m}", f"{times.max():%Y-%m}"
 
 
 def declaration(location: str, name: str, timestamp: str | None = None) -> str:
@@ -94,9 +122,11 @@ def declaration(location: str, name: str, timestamp: str | None = None) -> str:
     elif timestamp not in sample.columns:
         raise DeclarationError(location, f"no column {timestamp!r} (it has "
                                f"{', '.join(map(str, sample.columns))})")
-    times = pd.to_datetime(sample[timestamp].astype(str), format="mixed", errors="coerce")
+    times = pd.to_datetime(sample[timestamp].astype(str), format="mixed", errors="coerce",
+                           utc=True)
     if times.isna().all():
         raise DeclarationError(location, f"column {timestamp!r} holds no dates")
+    span = _months(location, timestamp) or (f"{times.min():%Y-%m}", None)
     identifier = _identifier(sample, exclude=timestamp)
     kinds = {str(c): _kind(sample[c]) for c in sample.columns if c not in (timestamp, identifier)}
     features = [c for c, k in kinds.items() if k in ("num", "cat")]
@@ -110,7 +140,9 @@ def declaration(location: str, name: str, timestamp: str | None = None) -> str:
         f"  {name}:",
         f"    source: {_quote(location)}",
         f"    timestamp: {_quote(timestamp)}",
-        f"    start: {times.min():%Y-%m}",
+        f"    start: {span[0]}",
+        *([f"    end: {span[1]}  # the file's last month: its partitions end there"]
+          if span[1] else []),
         *([f"    id: {_quote(identifier)}"] if identifier else []),
         "    features:",
         *[f"      - {_quote(c)}  # {kinds[c]}" for c in features],
@@ -146,7 +178,11 @@ def check(path: str) -> list[str]:
     lines = []
     for name, dataset in load_declarations(path).items():
         local = dataset.local_source()
-        if local is not None and local.is_file():
+        example = EXAMPLES.get(name) if dataset.generated else None
+        if example is not None:
+            check_columns(dataset, example.schema.names)
+            columns = "columns checked against the generated table"
+        elif local is not None and local.is_file():
             check_columns(dataset, [str(c) for c in read_sample(str(local), 1).columns])
             columns = "columns checked against the source"
         elif local is not None and not local.is_dir() and not any(c in str(local) for c in "*?["):

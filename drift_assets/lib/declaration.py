@@ -37,6 +37,7 @@ The keys, with what they mean::
           metric: rmsle | rmse | mae | log_loss | roc_auc | accuracy | f1
           features: [COLUMN, ...] # optional: the model's inputs; default the dataset's features
           degree: 2               # optional: numeric inputs also as squares and products
+          scale: false            # optional: numeric inputs standardised first (default true)
         notify:
           slack_channel: "#channel"
 """
@@ -92,6 +93,7 @@ class ModelSpec:
     target_transform: str | None = None
     features: tuple[str, ...] | None = None
     degree: int = 1  # numeric features also enter as their products up to this degree
+    scale: bool = True  # numeric features standardised before the estimator
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ DATASET_KEYS = {"source", "timestamp", "timestamp_format", "start", "end", "id",
 QUALITY_KEYS = {"missing_share", "columns"}
 RULE_KEYS = {"missing_share", "min", "max", "allowed"}
 MODEL_KEYS = {"target", "task", "estimator", "params", "target_transform", "metric", "features",
-              "degree"}
+              "degree", "scale"}
 NOTIFY_KEYS = {"slack_channel"}
 
 
@@ -367,9 +369,13 @@ def _model(r: _Reader, body: Any) -> ModelSpec:
     degree = int(r.number("model.degree", body["degree"], 1, 3)) if "degree" in body else 1
     if degree != body.get("degree", 1):
         r.fail("model.degree", f"{body['degree']!r}: expected 1, 2 or 3")
+    scale = body.get("scale", True)
+    if not isinstance(scale, bool):
+        r.fail("model.scale", f"{scale!r}: expected true or false")
     return ModelSpec(target=r.text("model.target", body["target"]), task=task,
                      estimator=estimator, params=grid, metric=metric,
-                     target_transform=transform, features=features, degree=degree)
+                     target_transform=transform, features=features, degree=degree,
+                     scale=scale)
 
 
 def _check_roles(r: _Reader, d: Dataset) -> None:

@@ -44,6 +44,7 @@ from sklearn.preprocessing import (
     OneHotEncoder,
     OrdinalEncoder,
     PolynomialFeatures,
+    StandardScaler,
 )
 
 from drift_assets.lib.declaration import ModelSpec
@@ -263,16 +264,22 @@ def _categories_as_text(encoder) -> Pipeline:
 def build_pipeline(spec: ModelSpec, numeric: Sequence[str], categorical: Sequence[str]
                    ) -> Pipeline:
     """The declared model as a pipeline: categories one-hot encoded (as text, unknown ones
-    ignored), numbers as they are or with their products up to ``spec.degree``, then the
-    estimator (on log1p of the target when declared)."""
+    ignored), numbers with their products up to ``spec.degree`` and standardised unless
+    ``spec.scale`` is off, then the estimator (on log1p of the target when declared)."""
     parts: list[tuple] = []
     if categorical:
         parts.append(("categories",
                       _categories_as_text(OneHotEncoder(handle_unknown="ignore")),
                       list(categorical)))
     if numeric:
-        numbers = PolynomialFeatures(degree=spec.degree, include_bias=False) \
-            if spec.degree > 1 else "passthrough"
+        steps = [("products", PolynomialFeatures(degree=spec.degree, include_bias=False))] \
+            if spec.degree > 1 else []
+        if spec.scale:
+            # a penalised or distance-based estimator weighs a feature by its units otherwise
+            # (days of tenure against a sentiment in -1..1), and lbfgs crawls on them
+            steps.append(("scale", StandardScaler()))
+        numbers = Pipeline(steps) if len(steps) > 1 else steps[0][1] if steps else \
+            "passthrough"
         parts.append(("numbers", numbers, list(numeric)))
     if not parts:
         raise ValueError("the model has no feature columns")
