@@ -7,14 +7,17 @@ naming the column, the value and the bound, and a later clean month must still r
 from __future__ import annotations
 
 import pytest
-from dagster import AssetKey, materialize
+from dagster import materialize
 
 from drift_assets.lib.generator import generate_month
 from drift_assets.lib.history import MonthHistory
 from drift_assets_tests.graph import (
+    bike,
     current_data,
     data_quality_report,
     drift_report,
+    key,
+    node,
     reference_profile,
     reference_table,
 )
@@ -37,7 +40,7 @@ def _run_month(month: str, resources, instance):
 
 
 def _drift_months(instance) -> set[str]:
-    events = instance.fetch_materializations(AssetKey("drift_report"), limit=100).records
+    events = instance.fetch_materializations(key("drift_report"), limit=100).records
     return {e.partition_key[:7] for e in events}
 
 
@@ -53,30 +56,31 @@ def test_absurd_values_block_their_month_and_a_later_month_still_runs(files, ins
     generate_month("2011-07").to_csv(tmp_path / "2011-07.csv", index=False)
 
     result = _run_month("2011-05", files, instance)
-    assert result.asset_materializations_for_node("current_data")  # numbers: ingest takes them
+    # numbers: ingest takes them
+    assert result.asset_materializations_for_node(node("current_data"))
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
     impossible = checks["impossible_values"]
     assert not impossible.passed and impossible.severity.value == "ERROR"
     assert "hum: value 1e+300 outside its possible range [0, 1]" in impossible.description
     assert "temp: value -1e+09 outside its possible range [-2.5, 2.5]" in impossible.description
     assert impossible.metadata["columns"].value == "temp, hum"
-    assert result.asset_materializations_for_node("drift_report") == []
+    assert result.asset_materializations_for_node(node("drift_report")) == []
 
     result = _run_month("2011-06", files, instance)
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert not checks["impossible_values"].passed
     assert checks["impossible_values"].description == \
         "cnt: value -5 outside its possible range [0, 1e+06]"
-    assert result.asset_materializations_for_node("drift_report") == []
+    assert result.asset_materializations_for_node(node("drift_report")) == []
 
     result = _run_month("2011-07", files, instance)
     assert result.success
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert checks["impossible_values"].passed
-    assert result.asset_materializations_for_node("drift_report")
+    assert result.asset_materializations_for_node(node("drift_report"))
     assert _drift_months(instance) == {"2011-07"}
 
-    quality = MonthHistory(files["warehouse"].engine).quality_records()
+    quality = MonthHistory(bike(files["warehouse"]).engine).quality_records()
     assert not quality["2011-05"].passed and not quality["2011-06"].passed
     assert quality["2011-07"].passed
     assert [f.column for f in quality["2011-05"].findings

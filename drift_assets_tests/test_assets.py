@@ -5,31 +5,36 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dagster import AssetKey, materialize
+from dagster import materialize
 
 from drift_assets.lib.history import MonthHistory
-from drift_assets.lib.schema import DEFAULT_DRIFT_FEATURES
 from drift_assets_tests.graph import (
     ALL_ASSETS,
+    BIKE,
+    bike,
     current_data,
     data_quality_report,
     drift_report,
+    key,
+    node,
     reference_profile,
     reference_table,
     trained_model,
 )
 
+FEATURES = {"weathersit", "temp", "atemp", "hum", "windspeed"}  # the bike declaration's
+
 MONTHLY = [reference_table, current_data, data_quality_report, reference_profile, drift_report]
 
 
 def _run_month(month, resources, instance, assets=MONTHLY, **kwargs):
-    selection = [a for a in assets if a is not reference_table]
+    selection = [a for a in assets if a.key != key("reference_table")]
     return materialize(assets, selection=selection, partition_key=f"{month}-01",
                        resources=resources, instance=instance, **kwargs)
 
 
-def _metadata(result, node):
-    event = result.asset_materializations_for_node(node)[-1]
+def _metadata(result, asset):
+    event = result.asset_materializations_for_node(node(asset))[-1]
     return {k: v.value for k, v in event.metadata.items()}
 
 
@@ -42,14 +47,14 @@ def test_reference_table_holds_the_reference_months(resources, instance):
     result = materialize([reference_table], resources=resources, instance=instance)
     metadata = _metadata(result, "reference_table")
     assert metadata["dagster/row_count"] == 31 and metadata["reference_months"] == "2011-01"
-    assert len(resources["warehouse"].read_reference()) == 31
+    assert len(bike(resources["warehouse"]).read_reference()) == 31
 
 
 def test_a_month_materialized_three_times_has_its_rows_once(resources, instance, reference):
     for _ in range(3):
         _run_month("2011-03", resources, instance, assets=[reference_table, current_data])
     _run_month("2011-04", resources, instance, assets=[reference_table, current_data])
-    assert resources["warehouse"].month_counts() == {"2011-03": 31, "2011-04": 30}
+    assert bike(resources["warehouse"]).month_counts() == {"2011-03": 31, "2011-04": 30}
 
 
 def test_january_reference_against_july_drifts(resources, instance, reference):
@@ -60,7 +65,7 @@ def test_january_reference_against_july_drifts(resources, instance, reference):
     assert drift["drift_share"] >= 0.5
     assert "temp" in drift["drifted_columns"] and "atemp" in drift["drifted_columns"]
     rows = {r.data["column"]: r.data for r in drift["columns"].records}
-    assert set(rows) == set(DEFAULT_DRIFT_FEATURES)
+    assert set(rows) == FEATURES
     assert rows["temp"]["method"] == "ks" and rows["temp"]["drifted"] is True
     assert rows["temp"]["score"] < rows["temp"]["threshold"] == 0.05
     assert rows["weathersit"]["method"] in ("chisquare", "z")
@@ -68,6 +73,7 @@ def test_january_reference_against_july_drifts(resources, instance, reference):
     assert "psi/weathersit" not in drift  # PSI and K-S are for numeric features
     html = Path(drift["report"])
     assert html.name == "drift_2011-07.html" and html.stat().st_size > 10_000
+    assert html.parent.name == "bike_sharing"  # reports/<dataset>/
     assert "windspeed" in html.read_text()
 
 
@@ -81,8 +87,8 @@ def test_two_samples_of_one_month_do_not_drift(env, instance):
     drift = _metadata(result, "drift_report")
     assert drift["drift_detected"] is False and drift["drift_share"] < 0.5
     assert drift["drifted_columns_count"] <= 2  # but the months are not the same rows
-    reference = same["warehouse"].read_reference()
-    assert not reference["temp"].equals(same["warehouse"].read_month("2011-07")["temp"])
+    reference = bike(same["warehouse"]).read_reference()
+    assert not reference["temp"].equals(bike(same["warehouse"]).read_month("2011-07")["temp"])
     same["warehouse"].dispose()
 
 
@@ -110,8 +116,8 @@ def test_a_failed_quality_check_blocks_the_drift_check(resources, instance, refe
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert not checks["missing_values"].passed
     assert "hum: 52% missing" in checks["missing_values"].description
-    assert result.asset_materializations_for_node("drift_report") == []
-    assert instance.get_latest_materialization_event(AssetKey("drift_report")) is None
+    assert result.asset_materializations_for_node(node("drift_report")) == []
+    assert instance.get_latest_materialization_event(key("drift_report")) is None
 
 
 def test_a_bad_file_fails_the_month_and_keeps_the_warehouse(resources, instance, reference,
@@ -120,7 +126,7 @@ def test_a_bad_file_fails_the_month_and_keeps_the_warehouse(resources, instance,
     from drift_assets.resources import FileSource
 
     _run_month("2011-05", resources, instance, assets=[reference_table, current_data])
-    before = resources["warehouse"].read_month("2011-05")
+    before = bike(resources["warehouse"]).read_month("2011-05")
     generate_month("2011-05").drop(columns=["temp"]).to_csv(tmp_path / "2011-05.csv", index=False)
     files = {**resources, "source": FileSource(location=str(tmp_path / "{month}.csv"))}
     result = _run_month("2011-05", files, instance, raise_on_error=False)
@@ -128,7 +134,7 @@ def test_a_bad_file_fails_the_month_and_keeps_the_warehouse(resources, instance,
     failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data
     assert "missing required column(s): temp" in failure.user_failure_data.description
     assert failure.user_failure_data.metadata["file"].value.endswith("2011-05.csv")
-    assert resources["warehouse"].read_month("2011-05").equals(before)
+    assert bike(resources["warehouse"]).read_month("2011-05").equals(before)
 
 
 def test_trained_model_is_stored_as_a_new_version(resources, instance, reference):
@@ -141,10 +147,11 @@ def test_trained_model_is_stored_as_a_new_version(resources, instance, reference
     one, two = _metadata(first, "trained_model"), _metadata(second, "trained_model")
     assert (one["version"], two["version"]) == (1, 2)
     assert one["train_rows"] + one["holdout_rows"] == 31 + 28 + 31 + 30
-    assert one["holdout_rmsle"] > 0 and one["alpha"] in (0.1, 1, 2, 3, 4, 10, 100)
+    assert one["metric"] == "rmsle" and one["holdout_score"] > 0
+    assert one["params"] in {f"alpha={a}" for a in (0.1, 1, 2, 3, 4, 10, 100)}
     store = resources["model_store"]
-    assert store.versions("bike_demand_ridge") == [1, 2]
-    assert store.metadata("bike_demand_ridge", 1)["sha256"] == one["sha256"]
+    assert store.versions("bike_sharing") == [1, 2]
+    assert store.metadata("bike_sharing", 1)["sha256"] == one["sha256"]
     assert Path(one["model_uri"]).is_file()
 
 
@@ -154,7 +161,7 @@ def test_seasonal_reference_with_calibrated_thresholds(env, instance):
 
     resources = build_resources({**env, "DRIFT_REFERENCE": "seasonal",
                                  "DRIFT_THRESHOLDS": "calibrated"})
-    assets = build_assets(resources["settings"])
+    assets = build_assets(BIKE, resources["settings"])
     materialize([assets[0]], resources=resources, instance=instance)
     first = _run_month("2011-07", resources, instance, assets=assets)
     later = _run_month("2012-07", resources, instance, assets=assets)
@@ -167,7 +174,7 @@ def test_seasonal_reference_with_calibrated_thresholds(env, instance):
     assert methods["temp"] == "calibrated ks_d"
     [category] = [c for c in methods if c.startswith("weathersit=")]  # judged per category
     assert methods[category] == "calibrated cohen_h"
-    record = MonthHistory(resources["warehouse"].engine).drift_records()["2012-07"]
+    record = MonthHistory(bike(resources["warehouse"]).engine).drift_records()["2012-07"]
     assert record.columns[0].column == "weathersit"  # the features' order
     assert f"weathersit={record.columns[0].category}" == category  # rendered from the record
     assert {"effect/weathersit", "effect/weathersit=1", "effect/weathersit=2"} <= set(seasonal)

@@ -12,25 +12,34 @@ from dagster import materialize
 
 from drift_assets.lib.generator import generate_month
 from drift_assets.lib.registry import ModelRegistry
+from drift_assets.lib.schema import BIKE
 from drift_assets.lib.source import conform
 from drift_assets.resources import Warehouse, build_resources
 from drift_assets.resources import warehouse as warehouse_module
-from drift_assets_tests.graph import ALL_ASSETS, current_data, reference_table, trained_model
+from drift_assets_tests.graph import (
+    ALL_ASSETS,
+    bike,
+    current_data,
+    reference_table,
+    trained_model,
+)
 
 
 @pytest.mark.postgres
 def test_connection_lost_mid_copy_leaves_the_month_whole(pg_database, monkeypatch):
     url, _ = pg_database("fault")
-    store = Warehouse(url=url, chunk_rows=500)
-    before = conform(generate_month("2011-03", rows_per_day=100), "test", unique_days=False)
+    warehouse = Warehouse(url=url, chunk_rows=500)
+    store = bike(warehouse)
+    before = conform(generate_month("2011-03", rows_per_day=100), "test", BIKE,
+                     unique_days=False)
     store.replace_month("2011-03", before)
-    after = conform(generate_month("2011-03", seed=1, rows_per_day=100), "test",
+    after = conform(generate_month("2011-03", seed=1, rows_per_day=100), "test", BIKE,
                     unique_days=False)
     real_chunks = warehouse_module._csv_chunks
     killed = []
 
-    def chunks_then_cut(frame, rows):
-        for number, chunk in enumerate(real_chunks(frame, rows)):
+    def chunks_then_cut(frame, schema, rows):
+        for number, chunk in enumerate(real_chunks(frame, schema, rows)):
             if number == 2:  # two chunks are on the wire: the server loses the connection
                 with sa.create_engine(url).connect() as admin:
                     admin.execute(sa.text(
@@ -46,15 +55,16 @@ def test_connection_lost_mid_copy_leaves_the_month_whole(pg_database, monkeypatc
         store.replace_month("2011-03", after)
     monkeypatch.setattr(warehouse_module, "_csv_chunks", real_chunks)
     assert killed == [2]
-    store.dispose()
-    fresh = Warehouse(url=url)
+    warehouse.dispose()
+    fresh_warehouse = Warehouse(url=url)
+    fresh = bike(fresh_warehouse)
     kept = fresh.read_month("2011-03")
     assert len(kept) == len(before) == 3100
     pd.testing.assert_frame_equal(kept, before.sort_values(["dteday", "instant"])
                                   .reset_index(drop=True), check_exact=False)
     fresh.replace_month("2011-03", after)  # and the next try goes through whole
     assert fresh.month_counts() == {"2011-03": 3100}
-    fresh.dispose()
+    fresh_warehouse.dispose()
 
 
 class FailingS3:
@@ -109,11 +119,10 @@ def test_s3_failing_during_upload_fails_clearly_and_registers_nothing(env, insta
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data
     message = failure.error.message + "".join(c.message for c in [failure.error.cause] if c)
-    assert f"storing bike_demand_ridge under s3://{bucket}/models/bike_demand_ridge/ failed" in (
-        message)
+    assert f"storing bike_sharing under s3://{bucket}/models/bike_sharing/ failed" in message
     if kind == "errors":
         assert failing.requests >= 3  # retried with backoff before giving up
         assert "SlowDown" in message or "503" in message
     # The registry never points at an object that is not there.
-    assert ModelRegistry(resources["warehouse"].engine).all() == []
+    assert ModelRegistry(bike(resources["warehouse"]).engine).all() == []
     resources["warehouse"].dispose()

@@ -2,7 +2,7 @@ import pandas as pd
 
 from drift_assets.lib.generator import generate, generate_month
 from drift_assets.lib.months import months_between
-from drift_assets.lib.schema import COLUMNS
+from drift_assets.lib.schema import BIKE, COLUMNS
 
 
 def test_schema_and_range_of_the_public_table():
@@ -62,7 +62,7 @@ def test_seasons_drift_and_samples_of_one_month_do_not():
     seeds = range(20)
 
     def month(name, seed):
-        return conform(generate_month(name, seed=seed), "generated")
+        return conform(generate_month(name, seed=seed), "generated", BIKE)
 
     seasonal = sum(detect_drift(month("2011-01", s), month("2011-07", s), features).dataset_drift
                    for s in seeds)

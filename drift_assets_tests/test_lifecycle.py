@@ -14,23 +14,35 @@ import sqlalchemy as sa
 from dagster import build_sensor_context, materialize
 
 from drift_assets.cli import main
-from drift_assets.lib.lifecycle import crossings, error_threshold, promotion_gate, roll_back
+from drift_assets.jobs import build_jobs
+from drift_assets.lib.lifecycle import (
+    crossings,
+    degraded,
+    error_threshold,
+    promotion_gate,
+    roll_back,
+)
 from drift_assets.lib.registry import CANDIDATE, ModelRecord, ModelRegistry
 from drift_assets.lib.trigger import Report, TriggerState, evaluate
 from drift_assets.resources import LocalModelStore
-from drift_assets.sensors import drift_sensor
+from drift_assets.sensors import build_drift_sensor
 from drift_assets_tests.graph import (
     ALL_ASSETS,
+    BIKE,
+    bike,
     current_data,
     data_quality_report,
     drift_report,
     model_performance,
+    node,
     reference_profile,
     reference_table,
     trained_model,
 )
 
-BAD = {"alphas": [1e7]}  # a model regularised into predicting the mean: deliberately worse
+BAD = {"grid": {"alpha": [1e7]}}  # regularised into predicting the mean: deliberately worse
+_JOBS = build_jobs(BIKE, modelled=True)
+drift_sensor = build_drift_sensor(BIKE, _JOBS["training_job"], _JOBS["monthly_drift_job"])
 
 
 def test_promotion_gate():
@@ -39,6 +51,11 @@ def test_promotion_gate():
     refused = promotion_gate(0.25, 0.20)
     assert not refused.promote and "worse than production's 0.2000" in refused.reason
     assert promotion_gate(0.204, 0.20, tolerance=0.05).promote
+    # a score (roc_auc) is better higher: the gate follows the declared metric's direction
+    assert promotion_gate(0.85, 0.80, metric="roc_auc").promote
+    lower = promotion_gate(0.75, 0.80, metric="roc_auc")
+    assert not lower.promote and "worse than production's 0.8000" in lower.reason
+    assert promotion_gate(0.79, 0.80, tolerance=0.02, metric="roc_auc").promote
 
 
 def test_error_threshold_fixed_or_learned():
@@ -46,6 +63,12 @@ def test_error_threshold_fixed_or_learned():
     assert error_threshold([0.1, 0.2]) is None  # too little history to learn from
     assert error_threshold([0.2, 0.2, 0.2]) == pytest.approx(0.2)
     assert error_threshold([0.1, 0.2, 0.3], n_std=2) == pytest.approx(0.2 + 2 * 0.1)
+    # a score degrades downwards: its threshold lies below the mean
+    assert error_threshold([0.7, 0.8, 0.9], n_std=2, greater_is_better=True) == \
+        pytest.approx(0.8 - 2 * 0.1)
+    assert degraded(0.5, 0.4, "rmsle") and not degraded(0.3, 0.4, "rmsle")
+    assert degraded(0.5, 0.6, "roc_auc") and not degraded(0.7, 0.6, "roc_auc")
+    assert not degraded(9.9, None, "rmsle")  # no threshold learnt yet
 
 
 def test_roll_back_verifies_the_file_before_it_changes_anything(tmp_path):
@@ -57,7 +80,7 @@ def test_roll_back_verifies_the_file_before_it_changes_anything(tmp_path):
         stored = store.save("m", buffer.getvalue(), {})
         registry.register(ModelRecord(
             version=stored.version, name="m", created_at=dt.datetime.now(dt.UTC),
-            holdout_rmsle=0.2, holdout_mae=10.0, sha256=stored.sha256, storage_key=stored.key,
+            metric="rmsle", holdout_score=0.2, sha256=stored.sha256, storage_key=stored.key,
             uri=stored.uri, status=CANDIDATE, params={}))
         registry.promote(version)
     model_file = Path(store.root) / registry.get(1).storage_key
@@ -96,13 +119,13 @@ def test_trigger_says_what_changed_since_the_last_alert():
 
 
 def _materialize(selection, resources, instance, partition=None, config=None):
-    run_config = {"ops": {"trained_model": {"config": config}}} if config else None
+    run_config = {"ops": {node("trained_model"): {"config": config}}} if config else None
     return materialize(ALL_ASSETS, selection=selection, resources=resources, instance=instance,
                        partition_key=partition, run_config=run_config)
 
 
-def _meta(result, node):
-    event = result.asset_materializations_for_node(node)[-1]
+def _meta(result, asset):
+    event = result.asset_materializations_for_node(node(asset))[-1]
     return {k: v.value for k, v in event.metadata.items()}
 
 
@@ -113,7 +136,7 @@ def _months(resources, instance, months, assets):
 @pytest.mark.slow
 def test_drift_retrain_refusal_degradation_and_rollback(resources, instance, capsys):
     """The whole story on generated data, told by the registry at the end."""
-    registry = ModelRegistry(resources["warehouse"].engine)
+    registry = ModelRegistry(bike(resources["warehouse"]).engine)
     _materialize([reference_table], resources, instance)
     monthly = [current_data, data_quality_report, reference_profile, drift_report]
     _months(resources, instance, ["2011-02", "2011-03", "2011-04", "2011-05", "2011-06"], monthly)
@@ -121,14 +144,15 @@ def test_drift_retrain_refusal_degradation_and_rollback(resources, instance, cap
     # Drift appears: the sensor asks for a retrain, whose run makes v1 production.
     tick = drift_sensor.evaluate_tick(build_sensor_context(instance=instance, resources=resources))
     assert len(tick.run_requests) == 1
-    config = tick.run_requests[0].run_config["ops"]["trained_model"]["config"]
+    config = tick.run_requests[0].run_config["ops"][node("trained_model")]["config"]
     v1 = _meta(_materialize([trained_model], resources, instance, config=config), "trained_model")
     assert (v1["version"], v1["status"]) == (1, "production")
 
     # A deliberately worse model is refused by the gate and stays a candidate.
     v2 = _meta(_materialize([trained_model], resources, instance, config=BAD), "trained_model")
     assert (v2["version"], v2["status"]) == (2, "candidate")
-    assert v2["holdout_rmsle"] > v2["production_rmsle_on_holdout"]
+    assert v2["metric"] == "rmsle"  # an error: lower is better
+    assert v2["holdout_score"] > v2["production_score_on_holdout"]
     outbox = [json.loads(line) for line in open(resources["notifier"].outbox)]
     assert "kept as candidate" in outbox[-1]["action"]
     assert registry.production().version == 1
@@ -138,7 +162,8 @@ def test_drift_retrain_refusal_degradation_and_rollback(resources, instance, cap
                           [current_data, model_performance])
     errors = [_meta(r, "model_performance") for r in performance.values()]
     assert [e["version"] for e in errors] == [1, 1, 1]
-    assert all(0 < e["rmsle"] < 0.6 and e["degraded"] is False for e in errors)
+    assert all(e["metric"] == "rmsle" for e in errors)
+    assert all(0 < e["realized"] < 0.6 and e["degraded"] is False for e in errors)
     assert Path(errors[-1]["error_chart"]).is_file()
 
     # A lax gate lets a bad model through; a later month's error exposes it: rollback to v1.
@@ -150,7 +175,7 @@ def test_drift_retrain_refusal_degradation_and_rollback(resources, instance, cap
     january = _meta(_months(resources, instance, ["2012-01"], [current_data, model_performance]
                             )["2012-01"], "model_performance")
     assert january["version"] == 3 and january["degraded"] is True
-    assert january["rmsle"] > january["rmsle_threshold"]  # learnt from July..September
+    assert january["realized"] > january["threshold"]  # learnt from July..September
     assert january["rolled_back_to"] == 1
 
     statuses = {r.version: r.status for r in registry.all()}
@@ -159,22 +184,22 @@ def test_drift_retrain_refusal_degradation_and_rollback(resources, instance, cap
     assert story == [(1, "registered"), (1, "promoted"), (2, "registered"), (2, "refused"),
                      (3, "registered"), (3, "promoted"), (3, "rolled_back"),
                      (1, "rolled_back_to")]
-    assert "Model rolled back to v1" in open(resources["notifier"].outbox).read()
+    assert "bike_sharing: model rolled back to v1" in open(resources["notifier"].outbox).read()
 
     # By hand: the CLI lists the registry and refuses a version whose file was tampered with.
     os.environ["DRIFT_DATA_DIR"] = str(Path(resources["notifier"].outbox).parent)
     try:
-        assert main(["models", "list"]) == 0
+        assert main(["models", "list", "--dataset", "bike_sharing"]) == 0
         listing = capsys.readouterr().out
         assert "production" in listing and "candidate" in listing and "retired" in listing
         model_file = Path(resources["model_store"].root) / registry.get(3).storage_key
         model_file.write_bytes(model_file.read_bytes() + b"tampered")
-        assert main(["models", "rollback", "3"]) == 2
+        assert main(["models", "rollback", "3", "--dataset", "bike_sharing"]) == 2
         assert "does not match" in capsys.readouterr().err
-        assert main(["models", "rollback", "99"]) == 2
+        assert main(["models", "rollback", "99", "--dataset", "bike_sharing"]) == 2
         assert capsys.readouterr().err == ("drift-assets models rollback: model version 99 is "
                                            "not in the registry\n")
-        assert main(["models", "rollback", "2"]) == 0
+        assert main(["models", "rollback", "2", "--dataset", "bike_sharing"]) == 0
         assert registry.production().version == 2
     finally:
         del os.environ["DRIFT_DATA_DIR"]
@@ -218,7 +243,7 @@ def test_error_is_estimated_before_the_labels_and_replaced_when_they_arrive(reso
     from drift_assets.lib.generator import generate_month
     from drift_assets.resources import FileSource
 
-    registry = ModelRegistry(resources["warehouse"].engine)
+    registry = ModelRegistry(bike(resources["warehouse"]).engine)
     _materialize([reference_table], resources, instance)
     _months(resources, instance, ["2011-02", "2011-03", "2011-04", "2011-05"], [current_data])
     _materialize([trained_model], resources, instance, config={"reason": "manual"})
@@ -228,13 +253,14 @@ def test_error_is_estimated_before_the_labels_and_replaced_when_they_arrive(reso
     before = _meta(_months(late, instance, ["2011-06"], [current_data, model_performance]
                            )["2011-06"], "model_performance")
     assert before["scored"] is False and before["labelled_rows"] == 0
-    assert 0 < before["estimated_rmsle"] < 1.5
-    assert "rmsle" not in before
+    assert before["metric"] == "rmsle" and 0 < before["estimated"] < 1.5
+    assert "realized" not in before
     after = _meta(_months(resources, instance, ["2011-06"], [current_data, model_performance]
                           )["2011-06"], "model_performance")  # the labels arrived
-    assert after["scored"] is True and after["rmsle"] > 0
-    assert after["estimate_error"] == pytest.approx(after["estimated_rmsle"] - after["rmsle"])
-    assert after["estimated_rmsle"] == pytest.approx(before["estimated_rmsle"], rel=0.2)
+    assert after["scored"] is True and after["realized"] > 0
+    assert after["estimate_error"] == pytest.approx(after["estimated"] - after["realized"])
+    assert after["estimated"] == pytest.approx(before["estimated"], rel=0.2)
     row = registry.performance().set_index("month").loc["2011-06"]
-    assert row["rmsle"] == pytest.approx(after["rmsle"])
-    assert row["estimated_rmsle"] == pytest.approx(after["estimated_rmsle"])
+    assert row["metric"] == "rmsle"
+    assert row["score"] == pytest.approx(after["realized"])
+    assert row["estimated"] == pytest.approx(after["estimated"])

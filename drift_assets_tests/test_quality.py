@@ -6,13 +6,14 @@ import pytest
 
 from drift_assets.lib import quality
 from drift_assets.lib.generator import generate_month
+from drift_assets.lib.schema import BIKE
 from drift_assets.lib.source import conform
 
 FEATURES = ["weathersit", "temp", "atemp", "hum", "windspeed"]
 
 
 def _month(month="2011-02", seed=0):
-    return conform(generate_month(month, seed=seed), "test")
+    return conform(generate_month(month, seed=seed), "test", BIKE)
 
 
 def test_profile_has_the_lambda_report_columns():

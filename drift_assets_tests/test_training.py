@@ -6,7 +6,7 @@ from sklearn.compose import TransformedTargetRegressor
 from sklearn.model_selection import TimeSeriesSplit
 
 from drift_assets.lib.generator import generate
-from drift_assets.lib.schema import TARGET
+from drift_assets.lib.schema import BIKE, TARGET
 from drift_assets.lib.source import conform
 from drift_assets.lib.training import ALPHAS, evaluate, features, labelled, rmsle, train
 
@@ -19,7 +19,7 @@ def test_rmsle():
 
 @pytest.fixture(scope="module")
 def trained():
-    frame = conform(generate("2011-01", "2011-12"), "test")
+    frame = conform(generate("2011-01", "2011-12"), "test", BIKE)
     return frame, train(frame)
 
 
@@ -62,7 +62,7 @@ def test_log1p_target_and_time_ordered_holdout(trained):
 
 
 def test_unlabelled_rows_are_left_out():
-    frame = conform(generate("2011-01", "2011-06"), "test")
+    frame = conform(generate("2011-01", "2011-06"), "test", BIKE)
     frame.loc[frame.index[-30:], "cnt"] = None
     result = train(frame)
     assert result.train_rows + result.holdout_rows == len(frame) - 30
@@ -70,7 +70,7 @@ def test_unlabelled_rows_are_left_out():
 
 def _poisoned() -> pd.DataFrame:
     """Issue 18's month: humidity 1e300, an infinite temperature twice, a negative count."""
-    frame = conform(generate("2011-01", "2011-06"), "test")
+    frame = conform(generate("2011-01", "2011-06"), "test", BIKE)
     frame["temp"] = frame["temp"].astype(float)
     frame.loc[40, "hum"] = 1e300  # finite, but its square, which the model computes, is not
     frame.loc[[50, 51], "temp"] = np.inf

@@ -9,13 +9,14 @@ from drift_assets.engine.verdict import benjamini_hochberg, judge
 from drift_assets.lib.generator import generate_month
 from drift_assets.lib.months import shift
 from drift_assets.lib.reference import ReferenceChoice
+from drift_assets.lib.schema import BIKE
 from drift_assets.lib.source import conform
 
 FEATURES = ["weathersit", "temp", "atemp", "hum", "windspeed"]
 
 
 def _month(month, seed=0):
-    return conform(generate_month(month, seed=seed), "generated")
+    return conform(generate_month(month, seed=seed), "generated", BIKE)
 
 
 def test_reference_choices():
