@@ -59,7 +59,9 @@ class Monitored:
             month_start(self.dataset.end) if self.dataset.end else None)
         if last is None:
             return MonthlyPartitionsDefinition(start_date=start, end_offset=1)
-        return MonthlyPartitionsDefinition(start_date=start,
+        # end_offset: the month that holds "now" is a partition while it is in progress (the
+        # weekly schedule's), up to the last month with data
+        return MonthlyPartitionsDefinition(start_date=start, end_offset=1,
                                            end_date=f"{next_month(month_start(last)):%Y-%m-%d}")
 
     def source(self, resource: DataSource) -> DataSource:

@@ -10,10 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from drift_assets.lib.outbox import Outbox
 from drift_assets.lib.registry import ModelRegistry
+from drift_assets.resources import Warehouse
+from drift_assets_tests.graph import bike
 
 BIN = Path(sys.executable).parent
 MONTHS = ["--from", "2011-02", "--to", "2011-03"]  # February drifts against January: a retrain
@@ -57,17 +58,19 @@ def _backfill(env, *crash) -> subprocess.CompletedProcess:
 
 
 def _outcome(tmp_path) -> tuple[list[int], list[int], list[str]]:
-    """Registered versions, stored versions, and the titles of the messages sent."""
+    """Registered versions, stored versions, and the titles of the messages sent (the bike
+    dataset's: its registry and outbox live in its own namespace of the warehouse)."""
     data = tmp_path / "data"
-    engine = sa.create_engine(f"sqlite:///{data / 'warehouse.db'}")
+    warehouse = Warehouse(url=f"sqlite:///{data / 'warehouse.db'}")
+    engine = bike(warehouse).engine
     registered = [r.version for r in ModelRegistry(engine).all()]
-    stored = sorted(int(p.name[1:]) for p in (data / "models" / "bike_demand_ridge").glob("v*")
+    stored = sorted(int(p.name[1:]) for p in (data / "models" / "bike_sharing").glob("v*")
                     if (p / "metadata.json").exists())
     outbox = data / "notifications.jsonl"
     titles = [json.loads(line)["title"] for line in outbox.read_text().splitlines()] \
         if outbox.exists() else []
     undelivered = Outbox(engine).undelivered()
-    engine.dispose()
+    warehouse.dispose()
     assert undelivered == []
     return registered, stored, titles
 
@@ -103,4 +106,6 @@ def test_two_backfills_at_once_retrain_once_and_alert_once(tmp_path):
     assert titles == ["Data drift in 2011-02: model retrained"]
     history = subprocess.run([str(BIN / "drift-assets"), "history", "--json"], env=env,
                              capture_output=True, text=True, timeout=120)
-    assert history.returncode == 0 and json.loads(history.stdout)[0]["month"] == "2011-02"
+    assert history.returncode == 0
+    first = json.loads(history.stdout)[0]
+    assert (first["dataset"], first["month"]) == ("bike_sharing", "2011-02")

@@ -10,13 +10,15 @@ import hashlib
 import json
 
 import pytest
-from dagster import AssetKey, build_sensor_context
+from dagster import build_sensor_context
 
 from drift_assets.definitions import build_defs
 from drift_assets.lib.generator import generate_month
+from drift_assets.lib.schema import BIKE as BIKE_SCHEMA
 from drift_assets.lib.source import SourceError, load_month
 from drift_assets.resources import LocalModelStore, S3ModelStore, build_resources
-from drift_assets.sensors import s3_arrival_sensor
+from drift_assets.sensors import build_arrival_sensor
+from drift_assets_tests.graph import BIKE, job, key, node
 
 
 @pytest.fixture
@@ -94,12 +96,12 @@ def _upload(client, bucket: str, key: str, month: str, seed: int = 0) -> str:
 def test_a_month_is_read_from_an_s3_location(s3):
     client, bucket = s3
     _upload(client, bucket, "incoming/2011-07.csv", "2011-07")
-    frame = load_month(f"s3://{bucket}/incoming/{{month}}.csv", "2011-07")
+    frame = load_month(f"s3://{bucket}/incoming/{{month}}.csv", "2011-07", BIKE_SCHEMA)
     assert len(frame) == 31 and str(frame["dteday"].min()) == "2011-07-01"
     with pytest.raises(SourceError, match=rf"s3://{bucket}/incoming/2011-08.csv: no such object"):
-        load_month(f"s3://{bucket}/incoming/{{month}}.csv", "2011-08")
+        load_month(f"s3://{bucket}/incoming/{{month}}.csv", "2011-08", BIKE_SCHEMA)
     with pytest.raises(SourceError, match="cannot be read from S3: NoSuchBucket"):
-        load_month("s3://no-such-bucket-here/incoming/{month}.csv", "2011-07")
+        load_month("s3://no-such-bucket-here/incoming/{month}.csv", "2011-07", BIKE_SCHEMA)
 
 
 def _env(tmp_path, bucket: str, **more) -> dict[str, str]:
@@ -107,13 +109,22 @@ def _env(tmp_path, bucket: str, **more) -> dict[str, str]:
             "DRIFT_SOURCE": f"s3://{bucket}/incoming/{{month}}.csv", **more}
 
 
-def _tick(defs, instance, cursor=None):
-    return s3_arrival_sensor.evaluate_tick(build_sensor_context(
+def _sensor(defs):
+    """The bike dataset's arrival sensor, as the definitions list it (with a bucket only)."""
+    return defs.resolve_sensor_def(job("s3_arrival_sensor"))
+
+
+def _tick(defs, instance, cursor=None, sensor=None):
+    return (sensor or _sensor(defs)).evaluate_tick(build_sensor_context(
         instance=instance, cursor=cursor, resources=defs.resources, definitions=defs))
 
 
 def test_without_a_bucket_the_arrival_sensor_skips_saying_so(env, instance):
-    tick = _tick(build_defs(env), instance)
+    defs = build_defs(env)
+    # not listed without a bucket; the sensor itself, given resources without one, says why
+    assert job("s3_arrival_sensor") not in {s.name for s in defs.sensors}
+    sensor = build_arrival_sensor(BIKE, defs.resolve_job_def(job("monthly_drift_job")))
+    tick = _tick(defs, instance, sensor=sensor)
     assert tick.run_requests == []
     assert tick.skip_message == "DRIFT_S3_BUCKET is not set: no S3 prefix is watched for new files"
 
@@ -132,7 +143,7 @@ def test_an_upload_requests_its_month_once_and_a_re_upload_again(s3, tmp_path, i
     assert request.partition_key == "2011-07-01"
     assert request.run_key == f"incoming/2011-07.csv@{etag}"
     assert request.tags["drift_assets/s3_object"] == f"s3://{bucket}/incoming/2011-07.csv"
-    assert s3_arrival_sensor.job_name == "monthly_drift_job"
+    assert _sensor(defs).job_name == job("monthly_drift_job")
 
     quiet = _tick(defs, instance, tick.cursor)
     assert quiet.run_requests == [] and "1 object(s) listed" in quiet.skip_message
@@ -163,18 +174,18 @@ def test_the_requested_run_checks_the_uploaded_month_from_s3(s3, tmp_path, insta
     client, bucket = s3
     defs = build_defs(_env(tmp_path, bucket))
     _upload(client, bucket, "incoming/2011-01.csv", "2011-01")
-    assert defs.resolve_job_def("reference_job").execute_in_process(instance=instance).success
+    assert defs.resolve_job_def(job("reference_job")).execute_in_process(instance=instance).success
     cursor = _tick(defs, instance).cursor  # the reference month, already known
     _upload(client, bucket, "incoming/2011-07.csv", "2011-07")
     [request] = _tick(defs, instance, cursor).run_requests
-    result = defs.resolve_job_def("monthly_drift_job").execute_in_process(
+    result = defs.resolve_job_def(job("monthly_drift_job")).execute_in_process(
         partition_key=request.partition_key, tags=request.tags, instance=instance)
     assert result.success
     for asset in ("current_data", "data_quality_report", "drift_report"):
-        event = instance.get_latest_materialization_event(AssetKey(asset))
+        event = instance.get_latest_materialization_event(key(asset))
         assert event.asset_materialization.partition == "2011-07-01", asset
-    ingest = result.asset_materializations_for_node("current_data")[-1].metadata
+    ingest = result.asset_materializations_for_node(node("current_data"))[-1].metadata
     assert ingest["source"].value == f"s3://{bucket}/incoming/{{month}}.csv"
     assert ingest["dagster/row_count"].value == 31
-    drift = result.asset_materializations_for_node("drift_report")[-1].metadata
+    drift = result.asset_materializations_for_node(node("drift_report"))[-1].metadata
     assert drift["drift_detected"].value is True  # July against the January reference

@@ -10,10 +10,19 @@ import pytest
 import sqlalchemy as sa
 from dagster import EnvVar, build_sensor_context, materialize
 
+from drift_assets.definitions import defs
 from drift_assets.lib.generator import generate_month
 from drift_assets.resources import FileSource, Warehouse, build_resources
-from drift_assets.sensors import drift_sensor
-from drift_assets_tests.graph import ALL_ASSETS, current_data, reference_table, trained_model
+from drift_assets_tests.graph import (
+    ALL_ASSETS,
+    bike,
+    current_data,
+    job,
+    reference_table,
+    trained_model,
+)
+
+drift_sensor = defs.resolve_sensor_def(job("drift_sensor"))
 
 PG_PASSWORD = "pg-SECRET-7f3a91"
 SLACK_TOKEN = "xoxb-SECRET-5c2e88"
@@ -42,7 +51,7 @@ def test_no_secret_leaks_anywhere(env, tmp_path, instance, pg_database, s3, slac
                                  "DRIFT_SLACK_BASE_URL": slack_server.base_url})
     materialize([reference_table], resources=resources, instance=instance)
     for month in ("2011-06-01", "2011-07-01"):
-        materialize(ALL_ASSETS, selection=[a for a in ALL_ASSETS if a.key.path[0] in (
+        materialize(ALL_ASSETS, selection=[a for a in ALL_ASSETS if a.key.path[-1] in (
             "current_data", "data_quality_report", "reference_profile", "drift_report")],
             partition_key=month, resources=resources, instance=instance)
     tick = drift_sensor.evaluate_tick(build_sensor_context(instance=instance, resources=resources))
@@ -59,7 +68,7 @@ def test_no_secret_leaks_anywhere(env, tmp_path, instance, pg_database, s3, slac
     materialize(ALL_ASSETS, selection=[trained_model], resources=resources, instance=instance,
                 run_config=config)
     assert slack_server.posted()  # the token really was used, on the wire
-    assert resources["model_store"].versions("bike_demand_ridge") == [1, 2]
+    assert resources["model_store"].versions("bike_sharing") == [1, 2]
 
     # The event logs and metadata of every run, the run storage, the error messages.
     texts = []
@@ -181,7 +190,7 @@ def test_a_password_with_delimiters_works_and_shows_nowhere(
     assert materialize([reference_table], resources=resources, instance=instance).success
     warehouse = resources["warehouse"]
     resolved = Warehouse(url=url)
-    assert len(resolved.read_reference()) == 31
+    assert len(bike(resolved).read_reference()) == 31
     # what a person or a log line sees of the resource
     blob, files = _everything_written(instance, env, capfd, caplog)
     blob += repr(resolved) + str(resolved)
@@ -219,8 +228,8 @@ def test_a_dask_read_shows_no_password(pg_database, capfd, caplog):
     password = "dk1-SECRET/p:q%zz"
     url = url.replace("postgres@", f"postgres:{quote(password, safe='')}@", 1)
     warehouse = Warehouse(url=url)
-    warehouse.replace_month("2011-03", generate_month("2011-03"))
-    frame, rows = warehouse.dask_window(["2011-03"])
+    bike(warehouse).replace_month("2011-03", generate_month("2011-03"))
+    frame, rows = bike(warehouse).dask_window(["2011-03"])
     assert rows == 31
     # The URL travels to the workers as a task argument: older Dask workers log a failed task's
     # arguments, debuggers and dashboards show them; their repr hides the password.
@@ -230,7 +239,7 @@ def test_a_dask_read_shows_no_password(pg_database, capfd, caplog):
     assert "postgres:***@127.0.0.1" in shown
     _assert_nowhere(_secrets_of(password), shown, {})
     with sa.create_engine(url).begin() as conn:  # the workers' read will fail
-        conn.execute(sa.text('DROP TABLE "current"'))
+        conn.execute(sa.text('DROP TABLE drift_bike_sharing."current"'))
     caplog.set_level(logging.INFO)
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                       dashboard_address=None) as cluster, Client(cluster) as client:
@@ -244,5 +253,7 @@ def test_a_dask_read_shows_no_password(pg_database, capfd, caplog):
     warehouse.dispose()
     captured = capfd.readouterr()
     blob = captured.out + captured.err + caplog.text
-    assert "Compute Failed" in blob and 'relation "current" does not exist' in blob
+    # the dataset's table, in its namespace (the PostgreSQL schema drift_bike_sharing)
+    assert "Compute Failed" in blob and (
+        'relation "drift_bike_sharing.current" does not exist' in blob)
     _assert_nowhere(_secrets_of(password), blob, {})

@@ -14,18 +14,23 @@ from drift_assets.definitions import build_defs, defs
 from drift_assets.lib.cursor import SensorCursor
 from drift_assets.lib.history import MonthHistory
 from drift_assets.lib.trigger import TriggerState
-from drift_assets.schedules import weekly_drift_schedule
-from drift_assets.sensors import RUN_KEY_TAG, drift_sensor
+from drift_assets.sensors import RUN_KEY_TAG
 from drift_assets_tests.graph import (
     ALL_ASSETS,
+    BIKE,
+    bike,
     current_data,
     data_quality_report,
     drift_report,
+    job,
+    node,
     reference_profile,
     reference_table,
 )
 
 MONTHLY = [current_data, data_quality_report, reference_profile, drift_report]
+drift_sensor = defs.resolve_sensor_def(job("drift_sensor"))
+weekly_drift_schedule = defs.resolve_schedule_def(job("weekly_drift_schedule"))
 
 
 def _months(resources, instance, *months, source=None):
@@ -48,15 +53,15 @@ def _tick(instance, resources, cursor=None):
 
 
 def _config(request):
-    return request.run_config["ops"]["trained_model"]["config"]
+    return request.run_config["ops"][node("trained_model")]["config"]
 
 
 def _history(resources):
-    return MonthHistory(resources["warehouse"].engine)
+    return MonthHistory(bike(resources["warehouse"]).engine)
 
 
 def _state(resources) -> tuple[TriggerState, int]:
-    saved, version = SensorCursor(resources["warehouse"].engine, "drift_sensor").load()
+    saved, version = SensorCursor(bike(resources["warehouse"]).engine, "drift_sensor").load()
     return TriggerState.loads(saved), version
 
 
@@ -92,7 +97,7 @@ def test_a_backfill_gives_one_retrain_for_the_crossings(instance, resources):
     assert [r.run_key for r in again.run_requests] == [tick.run_requests[0].run_key]
     # the daemon would now launch it:
     training = build_defs({"DRIFT_DATA_DIR": str(Path(resources["notifier"].outbox).parent)}
-                          ).resolve_job_def("training_job")
+                          ).resolve_job_def(job("training_job"))
     training.execute_in_process(
         run_config=tick.run_requests[0].run_config, instance=instance,
         tags={RUN_KEY_TAG: tick.run_requests[0].run_key})
@@ -114,7 +119,7 @@ def test_hysteresis_stays_quiet_above_and_rearms_below(instance, resources):
 
 def _state_without_requests(resources):
     """As if the requested retrain had started: the request leaves the state."""
-    cursor = SensorCursor(resources["warehouse"].engine, "drift_sensor")
+    cursor = SensorCursor(bike(resources["warehouse"]).engine, "drift_sensor")
     state, version = _state(resources)
     state.requests = []
     assert cursor.save(state.dumps(), version)
@@ -133,7 +138,7 @@ def test_drift_during_the_cooldown_alerts_now_and_retrains_later(instance, resou
     state, version = _state(resources)
     assert state.pending == ["2011-07"]
     state.last_retrain = "2000-01-01T00:00:00+00:00"  # the cooldown has passed
-    SensorCursor(resources["warehouse"].engine, "drift_sensor").save(state.dumps(), version)
+    SensorCursor(bike(resources["warehouse"]).engine, "drift_sensor").save(state.dumps(), version)
     later = _tick(instance, resources)
     assert [_config(r)["drift_months"] for r in later.run_requests] == [["2011-07"]]
     assert later.run_requests[0].run_key != first.run_requests[0].run_key
@@ -147,20 +152,20 @@ def test_the_cli_and_the_daemon_share_one_state(env, instance, resources):
 
     project = build_defs(env)
     _months(resources, instance, "2011-02", "2011-06", "2011-07")
-    _, versions = run_sensor_once(project, instance)
+    _, versions = run_sensor_once(project, instance, BIKE)
     assert versions == {"2011-02": 1, "2011-07": 1}
     sent = _outbox(resources)
     assert [m["title"] for m in sent] == ["Data drift in 2011-02, 2011-07: model retrained"]
     daemon = _tick(instance, resources, cursor=None)
     assert daemon.run_requests == [] and "no new drift record" in daemon.skip_message
     assert _outbox(resources) == sent
-    runs = instance.get_runs(RunsFilter(job_name="training_job"))
+    runs = instance.get_runs(RunsFilter(job_name=job("training_job")))
     assert len(runs) == 1
 
 
 def test_two_evaluations_at_once_change_the_state_once(instance, resources):
     """Both load the same state; the second save finds it changed and saves nothing."""
-    cursor = SensorCursor(resources["warehouse"].engine, "drift_sensor")
+    cursor = SensorCursor(bike(resources["warehouse"]).engine, "drift_sensor")
     state, version = _state(resources)
     assert cursor.save(TriggerState(after=1).dumps(), version)
     assert not cursor.save(TriggerState(after=2).dumps(), version)
@@ -178,7 +183,7 @@ def test_weekly_schedule_requests_the_month_in_progress(instance, when, partitio
                                      repository_def=defs.get_repository_def())
     request = weekly_drift_schedule.evaluate_tick(context).run_requests[0]
     assert request.partition_key == partition
-    assert weekly_drift_schedule.job_name == "monthly_drift_job"
+    assert weekly_drift_schedule.job_name == job("monthly_drift_job")
 
 
 def test_schedule_skips_before_the_first_partition(instance):
@@ -199,12 +204,12 @@ def test_a_restart_mid_backfill_neither_loses_nor_repeats_a_retrain(env, instanc
     from drift_assets.cli.backfill import run_sensor_once
 
     project = build_defs({**env, "DRIFT_RETRAIN_COOLDOWN_HOURS": "0"})
-    monthly = project.resolve_job_def("monthly_drift_job")
-    project.resolve_job_def("reference_job").execute_in_process(instance=instance)
+    monthly = project.resolve_job_def(job("monthly_drift_job"))
+    project.resolve_job_def(job("reference_job")).execute_in_process(instance=instance)
     for month in ("2011-06-01", "2011-07-01"):
         monthly.execute_in_process(partition_key=month, instance=instance)
 
-    training = type(project.resolve_job_def("training_job"))
+    training = type(project.resolve_job_def(job("training_job")))
     real = training.execute_in_process
 
     def killed(*args, **kwargs):
@@ -212,15 +217,15 @@ def test_a_restart_mid_backfill_neither_loses_nor_repeats_a_retrain(env, instanc
 
     monkeypatch.setattr(training, "execute_in_process", killed)
     with pytest.raises(KeyboardInterrupt):
-        run_sensor_once(project, instance)
+        run_sensor_once(project, instance, BIKE)
     monkeypatch.setattr(training, "execute_in_process", real)
 
-    _, versions = run_sensor_once(project, instance)  # the restarted process
+    _, versions = run_sensor_once(project, instance, BIKE)  # the restarted process
     assert versions == {"2011-07": 1}
     for month in ("2011-08-01", "2011-12-01", "2012-02-01"):  # above, re-armed, crossing
         monthly.execute_in_process(partition_key=month, instance=instance)
-    assert run_sensor_once(project, instance)[1] == {"2012-02": 2}
-    runs = instance.get_runs(RunsFilter(job_name="training_job",
+    assert run_sensor_once(project, instance, BIKE)[1] == {"2012-02": 2}
+    runs = instance.get_runs(RunsFilter(job_name=job("training_job"),
                                         statuses=[DagsterRunStatus.SUCCESS]))
     months = [r.tags["drift_assets/drift_months"] for r in runs]
     assert len(months) == len(set(months))  # no month retrained twice
@@ -241,7 +246,7 @@ def test_a_broken_month_raises_one_alert_naming_its_cause(resources, instance, t
     broken.loc[broken.index[::2], "hum"] = None
     broken.to_csv(tmp_path / "2011-05.csv", index=False)
     files = {**resources, "source": FileSource(location=str(tmp_path / "{month}.csv"))}
-    monthly = [a for a in ALL_ASSETS if a.key.path[0] in (
+    monthly = [a for a in ALL_ASSETS if a.key.path[-1] in (
         "current_data", "data_quality_report", "reference_profile", "drift_report",
         "model_performance")]
     materialize(ALL_ASSETS, selection=monthly, partition_key="2011-05-01", resources=files,
@@ -271,7 +276,7 @@ def test_a_broken_relation_is_a_cause_of_its_own():
 
 def test_a_failed_retrain_is_an_alert_once_and_later_months_still_trigger(env, instance,
                                                                          resources, monkeypatch):
-    import drift_assets.assets.model as model
+    import drift_assets.lib.modelling as modelling
 
     _months(resources, instance, "2011-02")
     [request] = _tick(instance, resources).run_requests
@@ -279,8 +284,8 @@ def test_a_failed_retrain_is_an_alert_once_and_later_months_still_trigger(env, i
     def broken(*args, **kwargs):
         raise ValueError("cannot train the model: temp: 2 values are non-finite")
 
-    monkeypatch.setattr(model, "train", broken)
-    training = build_defs(env).resolve_job_def("training_job")
+    monkeypatch.setattr(modelling, "train", broken)
+    training = build_defs(env).resolve_job_def(job("training_job"))
     failed = training.execute_in_process(run_config=request.run_config, instance=instance,
                                          tags={RUN_KEY_TAG: request.run_key},
                                          raise_on_error=False)
@@ -296,6 +301,6 @@ def test_a_failed_retrain_is_an_alert_once_and_later_months_still_trigger(env, i
     _months(resources, instance, "2011-06", "2011-07")  # re-arms, then a new crossing
     state, version = _state(resources)
     state.last_retrain = "2000-01-01T00:00:00+00:00"  # past the cooldown
-    SensorCursor(resources["warehouse"].engine, "drift_sensor").save(state.dumps(), version)
+    SensorCursor(bike(resources["warehouse"]).engine, "drift_sensor").save(state.dumps(), version)
     assert [_config(r)["drift_months"] for r in _tick(instance, resources).run_requests] == [
         ["2011-07"]]

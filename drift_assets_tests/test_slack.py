@@ -9,7 +9,7 @@ from dagster import materialize
 from drift_assets.lib.messages import Alert, DriftFact
 from drift_assets.resources import LogNotifier, SlackNotifier, build_resources
 from drift_assets.resources.notifier import NotificationError, slack_blocks
-from drift_assets_tests.graph import reference_table, trained_model
+from drift_assets_tests.graph import bike, node, reference_table, trained_model
 
 DRIFT = DriftFact("2011-07", 0.8, 0.5, [
     "temp (ks 1.2e-05, threshold 0.05)", "atemp (ks 3.4e-05, threshold 0.05)",
@@ -17,8 +17,8 @@ DRIFT = DriftFact("2011-07", 0.8, 0.5, [
 ALERT = Alert(
     title="Data drift in 2011-07: model retrained",
     drift=[DRIFT], facts=[("changes", "first drift alert")],
-    action="retrained bike_demand_ridge v4, now production: better than v3 on the holdout. "
-           "Stored at s3://models/bike_demand_ridge/v0004/model.joblib",
+    action="retrained bike_sharing v4, now production: better than v3 on the holdout. "
+           "Stored at s3://models/bike_sharing/v0004/model.joblib",
     link="https://reports.example.com/drift_2011-07.html",
     kind="model",
 )
@@ -58,7 +58,7 @@ def test_the_token_variable_chooses_slack_and_the_message_is_blocks(slack_env, s
         "• atemp (ks 3.4e-05, threshold 0.05)", "• hum (ks 0.0021, threshold 0.05)",
         "• windspeed (ks 0.031, threshold 0.05)"]
     assert blocks[3]["text"]["text"] == "*changes*: first drift alert"
-    assert blocks[4]["text"]["text"].startswith("*Action*\nretrained bike_demand_ridge v4")
+    assert blocks[4]["text"]["text"].startswith("*Action*\nretrained bike_sharing v4")
     assert blocks[5] == {"type": "context", "elements": [{
         "type": "mrkdwn",
         "text": "Report: <https://reports.example.com/drift_2011-07.html|Open the report>"}]}
@@ -106,13 +106,13 @@ def test_a_slack_failure_does_not_fail_the_retrain_and_is_logged(slack_env, slac
         result = materialize(
             [reference_table, trained_model], selection=[trained_model], resources=resources,
             instance=instance,
-            run_config={"ops": {"trained_model": {"config": {
+            run_config={"ops": {node("trained_model"): {"config": {
                 "reason": "drift", "drift_months": ["2011-07"]}}}},
         )
     finally:
         resources["warehouse"].dispose()
     assert result.success
-    version = result.asset_materializations_for_node("trained_model")[-1].metadata["version"]
+    version = result.asset_materializations_for_node(node("trained_model"))[-1].metadata["version"]
     assert version.value == 1
     [posted] = slack_server.posted()  # it was really sent, and refused
     assert "Data drift in 2011-07: model retrained" in posted["blocks"][0]["text"]["text"]
@@ -137,10 +137,18 @@ def test_a_failed_alert_is_retried_at_the_next_tick_and_sent_once(env, instance,
     does not again."""
     from dagster import build_sensor_context, materialize
 
+    from drift_assets.definitions import defs
     from drift_assets.lib.outbox import Outbox
     from drift_assets.resources import build_resources
-    from drift_assets.sensors import drift_sensor
-    from drift_assets_tests.graph import ALL_ASSETS, current_data, reference_table, trained_model
+    from drift_assets_tests.graph import (
+        ALL_ASSETS,
+        current_data,
+        job,
+        reference_table,
+        trained_model,
+    )
+
+    drift_sensor = defs.resolve_sensor_def(job("drift_sensor"))
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
     resources = build_resources({**env, "SLACK_BOT_TOKEN": "xoxb-test-token",
@@ -153,10 +161,11 @@ def test_a_failed_alert_is_retried_at_the_next_tick_and_sent_once(env, instance,
     slack_server.mode = "500"
     config = {"reason": "drift", "drift_months": ["2011-03"]}
     run = materialize(ALL_ASSETS, selection=[trained_model], resources=resources,
-                      instance=instance, run_config={"ops": {"trained_model": {"config": config}}})
-    assert run.success and resources["model_store"].versions("bike_demand_ridge") == [1]
+                      instance=instance,
+                      run_config={"ops": {node("trained_model"): {"config": config}}})
+    assert run.success and resources["model_store"].versions("bike_sharing") == [1]
     assert slack_server.posted() != []  # it was tried (and refused)
-    outbox = Outbox(resources["warehouse"].engine)
+    outbox = Outbox(bike(resources["warehouse"]).engine)
     assert [o.alert.title for o in outbox.undelivered()] == [
         "Data drift in 2011-03: model retrained"]
     tried = len(slack_server.posted())
