@@ -13,7 +13,14 @@ from drift_assets.lib.declaration import Dataset
 from drift_assets.lib.examples import EXAMPLES, Example
 from drift_assets.lib.months import month_start, next_month
 from drift_assets.lib.schema import Schema
-from drift_assets.resources import DataSource, DriftSettings, FileSource, GeneratedSource, Warehouse
+from drift_assets.resources import (
+    DataSource,
+    DriftSettings,
+    FileSource,
+    GeneratedSource,
+    Notifier,
+    Warehouse,
+)
 from drift_assets.resources.warehouse import DatasetWarehouse
 
 
@@ -119,6 +126,10 @@ class Monitored:
         """The declared categorical features as Evidently's "cat"; None: all inferred."""
         declared = self.dataset.categorical
         return {c: "cat" for c in declared if c in features} if declared else None
+
+    def notifier(self, resource: Notifier) -> Notifier:
+        """The notifier of the dataset: its declared Slack channel, else the resource's."""
+        return resource.to_channel(self.dataset.slack_channel)
 
     @property
     def model_name(self) -> str:

@@ -91,8 +91,9 @@ def build_drift_sensor(monitored: Monitored, training_job, monthly_job):
     )
     def drift_sensor(context: SensorEvaluationContext, settings: DriftSettings,
                      notifier: Notifier, warehouse: Warehouse):
-        return evaluate_drift(context, monitored, monitored.settings(settings), notifier,
-                              monitored.store(warehouse), retrains=training_job is not None)
+        return evaluate_drift(context, monitored, monitored.settings(settings),
+                              monitored.notifier(notifier), monitored.store(warehouse),
+                              retrains=training_job is not None)
 
     return drift_sensor
 

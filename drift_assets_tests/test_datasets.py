@@ -223,3 +223,50 @@ def test_init_writes_a_declaration_that_runs(tmp_path, capsys):
     declared.write_text(text)
     assert main(["config", "check", str(declared)]) == 0
     assert "ok: my_tickets" in capsys.readouterr().out
+
+
+def test_a_dataset_posts_to_its_declared_slack_channel(tmp_path, instance, slack_server,
+                                                      monkeypatch):
+    """A dataset's ``notify.slack_channel`` replaces DRIFT_SLACK_CHANNEL for its alerts; a
+    dataset without one posts to DRIFT_SLACK_CHANNEL."""
+    declared = tmp_path / "two.yaml"
+    declared.write_text("""\
+datasets:
+  support_tickets:
+    source: generated
+    timestamp: opened_at
+    start: 2023-01
+    id: ticket_id
+    labels: [escalated]
+    quality: {columns: {priority: {allowed: [low, normal]}}}
+    notify: {slack_channel: "#tickets-model"}
+  bike_sharing:
+    timestamp: dteday
+    start: 2011-01
+    id: instant
+    labels: [casual, registered, cnt]
+    features: [weathersit, temp, atemp, hum, windspeed]
+    quality: {columns: {weathersit: {allowed: [7]}}}
+""")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
+    env = {"DRIFT_DATA_DIR": str(tmp_path / "data"), "DRIFT_CONFIG": str(declared),
+           "SLACK_BOT_TOKEN": "xoxb-test-token", "DRIFT_SLACK_CHANNEL": "#drift-alerts",
+           "DRIFT_SLACK_BASE_URL": slack_server.base_url}
+    defs = build_defs(env)
+    from dagster import build_sensor_context
+
+    try:
+        for name, month in (("support_tickets", "2023-02-01"), ("bike_sharing", "2011-02-01")):
+            _run(defs, f"{name}__reference_job", instance)
+            # the declared allowed values are broken on purpose: a blocking quality failure
+            result = defs.resolve_job_def(f"{name}__monthly_drift_job").execute_in_process(
+                instance=instance, partition_key=month, run_config=QUIET, raise_on_error=False)
+            assert not result.success
+            defs.resolve_sensor_def(f"{name}__drift_sensor").evaluate_tick(
+                build_sensor_context(instance=instance, resources=defs.resources))
+    finally:
+        defs.resources["warehouse"].dispose()
+    posted = {r["body"]["channel"]: r["body"]["text"] for r in slack_server.requests
+              if r["path"] == "/api/chat.postMessage"}
+    assert set(posted) == {"#tickets-model", "#drift-alerts"}
+    assert "priority" in posted["#tickets-model"] and "weathersit" in posted["#drift-alerts"]

@@ -286,6 +286,7 @@ def build_model_assets(monitored: Monitored) -> list[AssetsDefinition]:
     ) -> MaterializeResult:
         settings = monitored.settings(settings)
         store = monitored.store(warehouse)
+        notifier = monitored.notifier(notifier)
         name = monitored.model_name
         registry = ModelRegistry(store.engine)
         # One version per training request, whoever runs it and however often: a re-run (after
@@ -327,6 +328,7 @@ def build_model_assets(monitored: Monitored) -> list[AssetsDefinition]:
         told."""
         settings = monitored.settings(settings)
         store = monitored.store(warehouse)
+        notifier = monitored.notifier(notifier)
         month = month_label(context.partition_key)
         rows = store.read_month(month)
         registry = ModelRegistry(store.engine)

@@ -62,7 +62,7 @@ def _roll_back(version: int | None, monitored, resources) -> int:
     except (ValueError, OSError) as exc:  # the file's checksum differs, or it is unreadable
         print(f"{ROLLBACK}: v{target.version} refused: {exc}", file=sys.stderr)
         return 2
-    resources.notifier.notify_safely(Alert(
+    monitored.notifier(resources.notifier).notify_safely(Alert(
         title=f"{monitored.name}: model rolled back to v{target.version} by hand",
         kind="rollback", action=f"v{target.version} is production; {was} retired"))
     print(f"{monitored.name}: v{target.version} is production "

@@ -30,6 +30,11 @@ class Notifier(ConfigurableResource, ABC):
         died between sending and recording it); False when the channel cannot tell."""
         return False
 
+    def to_channel(self, channel: str | None) -> Notifier:
+        """This notifier, posting to ``channel`` instead of its own where it posts to channels
+        (a dataset's ``notify.slack_channel``); itself otherwise."""
+        return self
+
     def notify_safely(self, alert: Alert, logger: logging.Logger | None = None) -> bool:
         """Send, logging a failure instead of raising it: a failing channel must not fail work
         already done (a stored model, a sensor tick). Returns whether it was sent."""
@@ -134,6 +139,11 @@ class SlackNotifier(Notifier):
         if not self.base_url:
             return SlackResource(token=self.token).get_client()
         return WebClient(token=self.token, base_url=self.base_url.rstrip("/") + "/")
+
+    def to_channel(self, channel: str | None) -> Notifier:
+        if not channel or channel == self.channel:
+            return self
+        return SlackNotifier(token=self.token, channel=channel, base_url=self.base_url)
 
     def notify(self, alert: Alert) -> None:
         # The key travels as message metadata, so that was_sent can find it again.
