@@ -89,15 +89,17 @@ def test_training_refuses_non_finite_input_naming_each_column_and_count():
     assert "atemp" not in message and "windspeed" not in message
 
 
-def test_evaluate_and_the_error_model_refuse_non_finite_input(trained):
-    from drift_assets.lib.estimation import fit_error_model
+def test_evaluate_and_the_performance_estimator_refuse_non_finite_input(trained):
+    from drift_assets.lib import modelling
+    from drift_assets_tests.graph import BIKE
 
     frame, result = trained
     poisoned = _poisoned()
     with pytest.raises(ValueError, match=r"cannot evaluate the model: temp: 2 values"):
         evaluate(result.model, poisoned)
-    holdout = labelled(poisoned)
-    with pytest.raises(ValueError, match=r"cannot fit the error model: temp: 2 values .*; "
-                                         r"hum: 1 value .*; cnt: 1 value is negative"):
-        fit_error_model(result.model.best_estimator_, holdout)
-    fit_error_model(result.model.best_estimator_, labelled(frame))  # clean rows still fit
+    # the estimator of the model's error before labels (the asset's, lib.modelling)
+    spec, model = BIKE.dataset.model, result.model.best_estimator_
+    with pytest.raises(ValueError, match=r"cannot fit the performance estimator: temp: 2 "
+                                         r"values .*; hum: 1 value .*; cnt: 1 value is negative"):
+        modelling.fit_monitor(model, labelled(poisoned), spec)
+    modelling.fit_monitor(model, labelled(frame), spec)  # clean rows still fit

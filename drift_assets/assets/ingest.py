@@ -87,7 +87,7 @@ def build_ingest_assets(monitored: Monitored) -> list[AssetsDefinition]:
         source = monitored.source(source)
         store = monitored.store(warehouse)
         schema = store.schema
-        labels = [c for c in schema.labels]
+        labels = list(schema.labels)
         # the month is written chunk by chunk (a folder of Parquet files: one file at a time),
         # so the metadata is gathered on the way rather than from the whole frame
         stats = {"rows": 0, "labelled": 0, "days": [], "head": None}
