@@ -33,7 +33,7 @@ from drift_assets.lib import quality
 from drift_assets.lib.generator import generate_month
 from drift_assets.lib.months import month_label, months_between, shift
 from drift_assets.lib.reference import ReferenceChoice
-from drift_assets.lib.schema import DEFAULT_DRIFT_FEATURES
+from drift_assets.lib.schema import BIKE, DEFAULT_DRIFT_FEATURES
 from drift_assets.lib.source import conform, read_table, select_month
 
 FEATURES = list(DEFAULT_DRIFT_FEATURES)
@@ -104,16 +104,16 @@ class Bench:
 
 
 def generated(seed: int) -> Bench:
-    clean = {m.strftime("%Y-%m"): conform(generate_month(m, seed=seed), "generated")
+    clean = {m.strftime("%Y-%m"): conform(generate_month(m, seed=seed), "generated", BIKE)
              for m in months_between("2011-01", "2014-12")}
     return Bench(clean, [Fault(n, COLUMNS[n], ms) for n, ms in SCHEDULES["generated"].items()])
 
 
 def real(location: str) -> Bench:
     """A real table of the bike-sharing schema, read and checked as ``current_data`` would."""
-    table = conform(read_table(location), location)
+    table = conform(read_table(location), location, BIKE)
     months = sorted({month_label(d) for d in table["dteday"]})
-    clean = {m: select_month(table, m, location) for m in months}
+    clean = {m: select_month(table, m, location, BIKE) for m in months}
     faults = [Fault(n, COLUMNS[n], ms) for n, ms in SCHEDULES["real"].items()
               if all(m in clean for m in ms)]
     return Bench(clean, faults)

@@ -1,7 +1,7 @@
 """Peak memory of loading one large CSV month through ``lib.source.iter_month``.
 
     .venv/bin/python benchmarks/source_memory.py                # 52,000 rows a day: 1.6 M rows
-    .venv/bin/python benchmarks/source_memory.py --before HEAD~3 --rows-per-day 5000
+    .venv/bin/python benchmarks/source_memory.py --before 0bc393f~1 --rows-per-day 5000
 
 Writes a generated month (``generate_month(month, rows_per_day=...)``, repeated days, so read
 with ``unique_days=False``) as one CSV file, then loads it in a fresh child process for each
@@ -9,8 +9,9 @@ loader, consuming the chunks one at a time as ``Warehouse.replace_month_chunks``
 each child's peak resident memory while loading (``VmHWM``, reset after the imports), its memory
 before loading, the difference (what loading took), the time taken, the rows and chunks, and the
 ratio of what loading took. The loader "before" is ``lib/source.py`` as
-committed at ``--before`` (read with ``git show``, loaded as a separate module); "after" is the
-working tree's. Not part of the tests.
+committed at ``--before`` (read with ``git show``, loaded as a separate module; ``0bc393f~1`` is
+the loader from before CSV months streamed in chunks, which knew the bike table only); "after"
+is the working tree's, given the bike table's schema. Not part of the tests.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = """
-import gc, importlib.util, json, resource, sys, time
+import gc, importlib.util, inspect, json, resource, sys, time
 from pathlib import Path
+from drift_assets.lib.schema import BIKE
 location, month, module_path = sys.argv[1], sys.argv[2], sys.argv[3]
 if module_path == "-":
     from drift_assets.lib import source
@@ -35,6 +37,8 @@ else:
     spec = importlib.util.spec_from_file_location("source_before", module_path)
     source = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(source)
+# a loader of any schema takes the bike table's; one from before schemas knew only that table
+schema = (BIKE,) if "schema" in inspect.signature(source.iter_month).parameters else ()
 def status_mib(field):
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -48,7 +52,7 @@ except OSError:
     reset = False
 started, cpu = time.perf_counter(), time.process_time()
 rows = chunks = largest = 0
-for frame in source.iter_month(location, month, unique_days=False):
+for frame in source.iter_month(location, month, *schema, unique_days=False):
     rows += len(frame)
     chunks += 1
     largest = max(largest, len(frame))

@@ -34,6 +34,7 @@ from drift_assets.resources import (
 from drift_assets.resources.warehouse import DatasetWarehouse
 
 RUN_KEY_TAG = "dagster/run_key"
+RETRAIN_TAG = "drift_assets/retrain"
 
 
 def _report(record: DriftRecord) -> Report:
@@ -73,7 +74,8 @@ def run_request(monitored: Monitored, request: dict) -> RunRequest:
     return RunRequest(run_key=request["run_key"],
                       run_config={"ops": {op: {"config": config}}},
                       tags={"drift_assets/drift_months": ",".join(request["months"]),
-                            "drift_assets/dataset": monitored.name})
+                            # one retrain of a dataset at a time (dagster.yaml's run queue)
+                            RETRAIN_TAG: monitored.name})
 
 
 def build_drift_sensor(monitored: Monitored, training_job, monthly_job):

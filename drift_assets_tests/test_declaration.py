@@ -12,7 +12,8 @@ from drift_assets.cli import main
 from drift_assets.lib.declaration import DeclarationError, load_declarations
 from drift_assets.lib.generator import generate_month
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "datasets.yaml"
+# the project's own declaration, which holds the bike example (docs/examples/ is gone)
+EXAMPLE = Path(__file__).resolve().parents[1] / "drift_assets.yaml"
 
 GOOD = """
 datasets:

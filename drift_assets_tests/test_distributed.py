@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from drift_assets.engine import detect_drift
 from drift_assets.engine.distributed import detect_drift_distributed
+from drift_assets_tests.graph import BIKE, node
 from drift_assets_tests.test_engine import bike_frame
 
 pytestmark = pytest.mark.scaleout
@@ -132,7 +133,8 @@ def test_drift_report_on_the_cluster_reads_the_warehouse_on_the_workers_and_agre
     from dagster import instance_for_test, materialize
 
     from drift_assets.assets import build_assets
-    from drift_assets.resources import Warehouse, build_resources
+    from drift_assets.resources import build_resources
+    from drift_assets.resources.warehouse import DatasetWarehouse
 
     url, _ = pg_database("dask")
     # 400 rows a day: 12,400 rows in a month, past the exact K-S path, so the columns go
@@ -146,8 +148,8 @@ def test_drift_report_on_the_cluster_reads_the_warehouse_on_the_workers_and_agre
         resources = build_resources({**env, "DRIFT_DASK_SCHEDULER": scheduler})
         resources["cluster"] = resources["cluster"].model_copy(
             update={"partition_rows": 3_000, "sample_rows": 50_000})
-        assets = build_assets(resources["settings"])
-        by_name = {a.key.to_user_string(): a for a in assets}
+        assets = build_assets(BIKE, resources["settings"])
+        by_name = {a.key.path[-1]: a for a in assets}
         (tmp_path / where).mkdir()
         with instance_for_test(temp_dir=str(tmp_path / where)) as instance:
             materialize([by_name["reference_table"]], resources=resources, instance=instance)
@@ -157,16 +159,16 @@ def test_drift_report_on_the_cluster_reads_the_warehouse_on_the_workers_and_agre
             for month in ("2011-07", "2012-07"):
                 if where == "cluster":
                     # every read of a month from here on is a worker's
-                    monkeypatch.setattr(Warehouse, "read_month", _refuse)
-                    monkeypatch.setattr(Warehouse, "read_reference", _refuse)
-                    monkeypatch.setattr(Warehouse, "read_window", _refuse)
+                    monkeypatch.setattr(DatasetWarehouse, "read_month", _refuse)
+                    monkeypatch.setattr(DatasetWarehouse, "read_reference", _refuse)
+                    monkeypatch.setattr(DatasetWarehouse, "read_window", _refuse)
                 # the cluster run checks the months the in-process run loaded
                 result = materialize(monthly, selection=monthly[1 + (where == "cluster"):],
                                      resources=resources, instance=instance,
                                      partition_key=f"{month}-01")
-                for node in ("drift_report", "data_quality_report"):
-                    event = result.asset_materializations_for_node(node)[-1]
-                    runs[where, month, node] = {k: v.value for k, v in event.metadata.items()}
+                for name in ("drift_report", "data_quality_report"):
+                    event = result.asset_materializations_for_node(node(name))[-1]
+                    runs[where, month, name] = {k: v.value for k, v in event.metadata.items()}
                 monkeypatch.undo()
                 monkeypatch.setenv("DRIFT_WAREHOUSE_URL", url)
         resources["warehouse"].dispose()
@@ -205,10 +207,11 @@ def _refuse(*args, **kwargs):
 
 
 def _forget_profiles(url: str) -> None:
+    """The bike dataset's stored profiles and window assignments dropped (its own schema)."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM reference_windows"))
-        conn.execute(sa.text("DELETE FROM reference_profiles"))
+        conn.execute(sa.text("DELETE FROM drift_bike_sharing.reference_windows"))
+        conn.execute(sa.text("DELETE FROM drift_bike_sharing.reference_profiles"))
     engine.dispose()

@@ -17,7 +17,6 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 from dagster import (
-    AssetKey,
     DagsterInstance,
     DagsterRunStatus,
     QueuedRunCoordinator,
@@ -33,10 +32,13 @@ from dagster_postgres import (
 from drift_assets.definitions import build_defs
 from drift_assets.lib.generator import generate_month
 from drift_assets.lib.registry import ModelRegistry
+from drift_assets.lib.schema import BIKE as BIKE_SCHEMA
 from drift_assets.lib.source import conform
 from drift_assets.resources import Warehouse
 from drift_assets.resources import warehouse as warehouse_module
-from drift_assets.sensors import drift_sensor, s3_arrival_sensor
+from drift_assets.resources.warehouse import DatasetWarehouse
+from drift_assets.sensors import RETRAIN_TAG
+from drift_assets_tests.graph import bike, job, key, node
 
 pytestmark = pytest.mark.postgres
 
@@ -44,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _month(month: str, seed: int = 0) -> pd.DataFrame:
-    return conform(generate_month(month, seed=seed), "test")
+    return conform(generate_month(month, seed=seed), "test", BIKE_SCHEMA)
 
 
 @pytest.fixture
@@ -55,14 +57,17 @@ def warehouse(pg_database):
     store.dispose()
 
 
-def _column_types(engine: sa.Engine, table: str) -> dict[str, str]:
+def _column_types(engine: sa.Engine, table: str, schema: str = "drift_bike_sharing"
+                  ) -> dict[str, str]:
+    """The PostgreSQL types of ``table``'s columns in ``schema`` (the bike dataset's)."""
     query = sa.text("SELECT column_name, data_type FROM information_schema.columns "
-                    "WHERE table_schema = 'public' AND table_name = :table")
+                    "WHERE table_schema = :schema AND table_name = :table")
     with engine.connect() as conn:
-        return dict(conn.execute(query, {"table": table}).all())
+        return dict(conn.execute(query, {"schema": schema, "table": table}).all())
 
 
 def test_tables_have_postgres_types_and_a_month_round_trips(warehouse):
+    warehouse = bike(warehouse)
     frame = _month("2011-03")
     frame.loc[4, "temp"] = None  # a missing measurement stays missing
     frame.loc[5, "cnt"] = pd.NA  # a label that has not arrived yet
@@ -78,12 +83,13 @@ def test_tables_have_postgres_types_and_a_month_round_trips(warehouse):
     pd.testing.assert_frame_equal(warehouse.read_month("2011-03"), frame, check_exact=True)
     pd.testing.assert_frame_equal(warehouse.read_reference(), _month("2011-01"), check_exact=True)
     with warehouse.engine.connect() as conn:
-        nulls = conn.execute(sa.text('SELECT count(*) FROM "current" WHERE temp IS NULL '
-                                     "OR cnt IS NULL")).scalar()
+        nulls = conn.execute(sa.text('SELECT count(*) FROM drift_bike_sharing."current" '
+                                     "WHERE temp IS NULL OR cnt IS NULL")).scalar()
     assert nulls == 2
 
 
 def test_a_month_is_loaded_with_copy_not_inserts(warehouse, monkeypatch):
+    warehouse = bike(warehouse)
     copies, statements = [], []
     real_copy = psycopg.Cursor.copy
 
@@ -95,7 +101,8 @@ def test_a_month_is_loaded_with_copy_not_inserts(warehouse, monkeypatch):
     sa.event.listen(warehouse.engine, "before_cursor_execute",
                     lambda conn, cursor, statement, *rest: statements.append(statement))
     warehouse.replace_month("2011-04", _month("2011-04"))
-    assert copies == ['COPY current (' + ", ".join(warehouse_module.COLUMNS)
+    # into the bike dataset's schema, by name
+    assert copies == ['COPY drift_bike_sharing.current (' + ", ".join(BIKE_SCHEMA.names)
                       + ") FROM STDIN (FORMAT csv)"]
     assert not [s for s in statements if s.lstrip().upper().startswith("INSERT")]
     assert [s for s in statements if s.lstrip().upper().startswith("DELETE FROM")]
@@ -103,13 +110,14 @@ def test_a_month_is_loaded_with_copy_not_inserts(warehouse, monkeypatch):
 
 
 def test_a_crash_half_way_through_the_copy_leaves_the_month_as_it_was(warehouse, monkeypatch):
+    warehouse = bike(warehouse)
     good = _month("2011-03")
     warehouse.replace_month("2011-03", good)
     real_chunks = warehouse_module._csv_chunks
     sent = []
 
-    def crash_after_two(frame, rows):
-        for chunk in real_chunks(frame, rows):
+    def crash_after_two(frame, schema, rows):
+        for chunk in real_chunks(frame, schema, rows):
             if len(sent) == 2:
                 raise ConnectionError("the loader died half way")
             sent.append(chunk)
@@ -125,6 +133,7 @@ def test_a_crash_half_way_through_the_copy_leaves_the_month_as_it_was(warehouse,
 
 
 def test_reads_stream_from_a_server_side_cursor_in_chunks(warehouse, monkeypatch):
+    warehouse = bike(warehouse)
     reference = pd.concat([_month("2011-01"), _month("2011-02")], ignore_index=True)
     warehouse.replace_reference(reference)
     cursors, fetches = [], []
@@ -140,7 +149,7 @@ def test_reads_stream_from_a_server_side_cursor_in_chunks(warehouse, monkeypatch
     monkeypatch.setattr(psycopg.ServerCursor, "fetchmany", spy)
     read = warehouse.read_reference()
     pd.testing.assert_frame_equal(read, reference)
-    selects = [c for s, c in cursors if "FROM reference" in s]
+    selects = [c for s, c in cursors if "FROM drift_bike_sharing.reference" in s]
     assert selects and all(isinstance(c, psycopg.ServerCursor) for c in selects)
     assert max(fetches) <= 7 and sum(fetches) == 59  # 59 rows, never more than a chunk at once
     assert warehouse.read_month("2011-09").empty  # an empty result streams too
@@ -148,8 +157,9 @@ def test_reads_stream_from_a_server_side_cursor_in_chunks(warehouse, monkeypatch
 
 def test_a_psycopg2_url_loads_with_copy_as_well(pg_database):
     url, _ = pg_database("psycopg2")
-    store = Warehouse(url=sa.make_url(url).set(drivername="postgresql+psycopg2")
-                      .render_as_string(hide_password=False))
+    resource = Warehouse(url=sa.make_url(url).set(drivername="postgresql+psycopg2")
+                         .render_as_string(hide_password=False))
+    store = bike(resource)
     try:
         frame = _month("2011-05")
         store.replace_month("2011-05", frame)
@@ -158,7 +168,7 @@ def test_a_psycopg2_url_loads_with_copy_as_well(pg_database):
         pd.testing.assert_frame_equal(store.read_month("2011-05"), frame)
         assert store.month_counts() == {"2011-05": 31}
     finally:
-        store.dispose()
+        resource.dispose()
 
 
 def _upload_month(client, bucket: str, month: str) -> None:
@@ -203,11 +213,14 @@ def test_the_graph_on_postgres_s3_and_slack_keeps_its_history_when_reopened(
     assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
     queue = instance.run_coordinator.get_run_queue_config()
     assert queue.max_concurrent_runs == 4
-    assert {"key": "dagster/sensor_name", "value": "drift_sensor", "limit": 1} in \
+    # one retrain of a dataset at a time: the limit is per value of the tag retrains carry
+    assert {"key": RETRAIN_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in \
         queue.tag_concurrency_limits
     assert instance.run_monitoring_enabled
+    s3_arrival_sensor = defs.resolve_sensor_def(job("s3_arrival_sensor"))
+    drift_sensor = defs.resolve_sensor_def(job("drift_sensor"))
     try:
-        assert defs.resolve_job_def("reference_job").execute_in_process(
+        assert defs.resolve_job_def(job("reference_job")).execute_in_process(
             instance=instance).success
 
         # The uploads, seen by the arrival sensor: one run of the monthly job per month.
@@ -215,7 +228,7 @@ def test_the_graph_on_postgres_s3_and_slack_keeps_its_history_when_reopened(
             instance=instance, resources=defs.resources, definitions=defs))
         requests = sorted(tick.run_requests, key=lambda r: r.partition_key)
         assert [r.partition_key for r in requests] == ["2011-01-01", "2011-06-01", "2011-07-01"]
-        monthly = defs.resolve_job_def("monthly_drift_job")
+        monthly = defs.resolve_job_def(job("monthly_drift_job"))
         for request in requests:
             tags = {**request.tags, "dagster/run_key": request.run_key,
                     "dagster/sensor_name": s3_arrival_sensor.name}
@@ -231,35 +244,37 @@ def test_the_graph_on_postgres_s3_and_slack_keeps_its_history_when_reopened(
             instance=instance, resources=defs.resources, definitions=defs))
         assert len(drift.run_requests) == 1
         retrain = drift.run_requests[0]
-        config = retrain.run_config["ops"]["trained_model"]["config"]
+        assert retrain.tags[RETRAIN_TAG] == "bike_sharing"  # what the run queue limits by
+        config = retrain.run_config["ops"][node("trained_model")]["config"]
         assert config["reason"] == "drift"
         assert set(config["drift_months"]) <= {"2011-06", "2011-07"} and config["drift_months"]
-        training = defs.resolve_job_def("training_job").execute_in_process(
+        training = defs.resolve_job_def(job("training_job")).execute_in_process(
             run_config=retrain.run_config, instance=instance,
             tags={**retrain.tags, "dagster/run_key": retrain.run_key,
                   "dagster/sensor_name": drift_sensor.name})
         assert training.success
         model = {k: v.value for k, v in
-                 training.asset_materializations_for_node("trained_model")[-1].metadata.items()}
+                 training.asset_materializations_for_node(node("trained_model"))[-1]
+                 .metadata.items()}
         assert model["version"] == 1
-        assert model["model_uri"] == f"s3://{bucket}/ml/models/bike_demand_ridge/v0001/model.joblib"
+        assert model["model_uri"] == f"s3://{bucket}/ml/models/bike_sharing/v0001/model.joblib"
         payload = client.get_object(Bucket=bucket,
-                                    Key="ml/models/bike_demand_ridge/v0001/model.joblib")["Body"]
+                                    Key="ml/models/bike_sharing/v0001/model.joblib")["Body"]
         assert hashlib.sha256(payload.read()).hexdigest() == model["sha256"]
 
         posted = slack_server.posted()
         assert len(posted) == 1 and posted[0]["channel"] == "#drift-alerts"
         message = str(posted[0]["blocks"])
-        assert "Data drift in" in message and "bike_demand_ridge v1" in message
-        assert f"s3://{bucket}/ml/models/bike_demand_ridge/v0001/model.joblib" in message
+        assert "Data drift in" in message and "bike_sharing v1" in message
+        assert f"s3://{bucket}/ml/models/bike_sharing/v0001/model.joblib" in message
         assert "drift_" in message and ".html" in message  # where the report is
 
         # The warehouse is in PostgreSQL, with its own types.
         with build_resources({"warehouse": defs.resources["warehouse"]}) as resources:
-            assert resources.warehouse.month_counts() == {"2011-01": 31, "2011-06": 30,
-                                                          "2011-07": 31}
-            assert _column_types(resources.warehouse.engine, "current")["dteday"] == "date"
-            assert ModelRegistry(resources.warehouse.engine).production().version == 1
+            store = bike(resources.warehouse)
+            assert store.month_counts() == {"2011-01": 31, "2011-06": 30, "2011-07": 31}
+            assert _column_types(store.engine, "current")["dteday"] == "date"
+            assert ModelRegistry(store.engine).production().version == 1
             resources.warehouse.dispose()
     finally:
         instance.dispose()
@@ -270,19 +285,19 @@ def test_the_graph_on_postgres_s3_and_slack_keeps_its_history_when_reopened(
     try:
         runs = reopened.get_runs()
         assert len(runs) == 5 and {r.status for r in runs} == {DagsterRunStatus.SUCCESS}
-        assert sorted(r.job_name for r in runs) == ["monthly_drift_job"] * 3 + [
-            "reference_job", "training_job"]
-        arrivals = [r for r in runs if r.job_name == "monthly_drift_job"]
+        assert sorted(r.job_name for r in runs) == [job("monthly_drift_job")] * 3 + [
+            job("reference_job"), job("training_job")]
+        arrivals = [r for r in runs if r.job_name == job("monthly_drift_job")]
         assert {r.tags["drift_assets/s3_object"] for r in arrivals} == {
             f"s3://{bucket}/incoming/{m}.csv" for m in ("2011-01", "2011-06", "2011-07")}
-        reports = reopened.fetch_materializations(AssetKey("drift_report"), limit=10).records
+        reports = reopened.fetch_materializations(key("drift_report"), limit=10).records
         by_month = {r.asset_materialization.partition: r.asset_materialization for r in reports}
         assert set(by_month) == {"2011-01-01", "2011-06-01", "2011-07-01"}
         assert by_month["2011-07-01"].metadata["drift_detected"].value is True
         assert by_month["2011-01-01"].metadata["drift_share"].value == 0.0
-        trained = reopened.fetch_materializations(AssetKey("trained_model"), limit=1).records
+        trained = reopened.fetch_materializations(key("trained_model"), limit=1).records
         assert trained[0].asset_materialization.metadata["version"].value == 1
-        status = reopened.get_latest_materialization_event(AssetKey("current_data"))
+        status = reopened.get_latest_materialization_event(key("current_data"))
         assert status is not None
     finally:
         reopened.dispose()
@@ -291,15 +306,14 @@ def test_the_graph_on_postgres_s3_and_slack_keeps_its_history_when_reopened(
         assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 5
 
 
-
 def test_a_month_in_a_folder_is_copied_file_by_file_and_a_bad_file_changes_nothing(
         warehouse, tmp_path, monkeypatch, instance):
     """`current_data` with a folder of Parquet files a month: one COPY per file, never the
     whole month in one frame; a bad file half-way leaves the month as it was."""
     from dagster import materialize
 
-    from drift_assets.assets.ingest import current_data
     from drift_assets.resources import FileSource
+    from drift_assets_tests.graph import current_data
 
     month = tmp_path / "2011-05"
     month.mkdir()
@@ -307,19 +321,20 @@ def test_a_month_in_a_folder_is_copied_file_by_file_and_a_bad_file_changes_nothi
     for i, start in enumerate(range(0, len(frame), 10)):
         frame.iloc[start:start + 10].to_parquet(month / f"part-{i}.parquet", index=False)
     written = []
-    real_insert = Warehouse._insert
+    real_insert = DatasetWarehouse._insert
 
     def spy(self, conn, table, chunk):
         written.append(len(chunk))
         return real_insert(self, conn, table, chunk)
 
-    monkeypatch.setattr(Warehouse, "_insert", spy)
+    monkeypatch.setattr(DatasetWarehouse, "_insert", spy)
+    store = bike(warehouse)
     resources = {"source": FileSource(location=str(tmp_path / "{month}")), "warehouse": warehouse}
     result = materialize([current_data], partition_key="2011-05-01", resources=resources,
                          instance=instance)
     assert result.success and written == [10, 10, 10, 1]
-    assert warehouse.month_counts() == {"2011-05": 31}
-    event = result.asset_materializations_for_node("current_data")[0]
+    assert store.month_counts() == {"2011-05": 31}
+    event = result.asset_materializations_for_node(node("current_data"))[0]
     assert event.metadata["dagster/row_count"].value == 31
     assert event.metadata["last_day"].value == "2011-05-31"
 
@@ -330,12 +345,12 @@ def test_a_month_in_a_folder_is_copied_file_by_file_and_a_bad_file_changes_nothi
     assert not failed.success
     message = str(failed.all_events)
     assert "part-1.parquet" in message and "temp" in message
-    assert warehouse.month_counts() == {"2011-05": 31}
+    assert store.month_counts() == {"2011-05": 31}
     (month / "part-1.parquet").unlink()
     frame.iloc[0:5].to_parquet(month / "part-9.parquet", index=False)  # days again
     assert not materialize([current_data], partition_key="2011-05-01", resources=resources,
                            instance=instance, raise_on_error=False).success
-    assert warehouse.month_counts() == {"2011-05": 31}
+    assert store.month_counts() == {"2011-05": 31}
 
 
 def test_two_loads_of_one_month_at_once_take_turns_and_never_double_it(warehouse):
@@ -343,6 +358,7 @@ def test_two_loads_of_one_month_at_once_take_turns_and_never_double_it(warehouse
     a lost worker): the second load waits for the first and replaces its rows."""
     import threading
 
+    warehouse = bike(warehouse)
     month = _month("2011-06")
     first_started, release = threading.Event(), threading.Event()
 
@@ -365,3 +381,72 @@ def test_two_loads_of_one_month_at_once_take_turns_and_never_double_it(warehouse
     assert not first.is_alive() and not second.is_alive()
     assert warehouse.month_counts() == {"2011-06": 30}
     assert warehouse.read_month("2011-06")["instant"].is_unique
+
+
+def test_two_datasets_on_one_warehouse_write_to_schemas_of_their_own(warehouse, tmp_path,
+                                                                      instance):
+    """Bike sharing and support tickets on ONE PostgreSQL warehouse: each dataset's tables and
+    records are in its own schema (drift_bike_sharing, drift_support_tickets), nothing of
+    either is in ``public``, and neither dataset's drift history holds the other's month."""
+    from dagster import materialize
+
+    from drift_assets.assets import build_assets
+    from drift_assets.lib.history import MonthHistory
+    from drift_assets.lib.tickets import SCHEMA as TICKETS_SCHEMA
+    from drift_assets.resources import DaskCluster, DriftSettings, GeneratedSource
+    from drift_assets_tests.graph import BIKE, TICKETS
+
+    settings = DriftSettings(reports_dir=str(tmp_path / "reports"))
+    resources = {"source": GeneratedSource(seed=0), "warehouse": warehouse,
+                 "settings": settings, "cluster": DaskCluster()}
+    months = {BIKE.name: "2011-07", TICKETS.name: "2023-04"}
+    for monitored in (BIKE, TICKETS):
+        by_name = {a.key.path[-1]: a for a in build_assets(monitored, settings)}
+        assert materialize([by_name["reference_table"]], resources=resources,
+                           instance=instance).success
+        monthly = [by_name[n] for n in ("reference_table", "current_data", "data_quality_report",
+                                        "reference_profile", "drift_report")]
+        result = materialize(monthly, selection=monthly[1:], resources=resources,
+                             instance=instance, partition_key=f"{months[monitored.name]}-01")
+        assert result.success
+        drift = result.asset_materializations_for_node(
+            monitored.key("drift_report").to_python_identifier())
+        assert len(drift) == 1 and drift[0].partition == f"{months[monitored.name]}-01"
+
+    own = {"reference", "current", "table_schema", "drift_history", "drift_history_columns",
+           "quality_history", "reference_profiles", "reference_windows"}
+    inspector = sa.inspect(warehouse.engine)
+    schemas = set(inspector.get_schema_names())
+    assert {"drift_bike_sharing", "drift_support_tickets"} <= schemas
+    bike_tables = set(inspector.get_table_names(schema="drift_bike_sharing"))
+    ticket_tables = set(inspector.get_table_names(schema="drift_support_tickets"))
+    assert own <= bike_tables and own <= ticket_tables
+    assert not set(inspector.get_table_names(schema="public")) & own  # nothing in the default
+    # Each schema's data tables have that dataset's columns, and only those.
+    for schema, columns in (("drift_bike_sharing", BIKE_SCHEMA.names),
+                            ("drift_support_tickets", TICKETS_SCHEMA.names)):
+        for table in ("reference", "current"):
+            assert [c["name"] for c in inspector.get_columns(table, schema=schema)] == \
+                list(columns), (schema, table)
+    assert "dteday" not in _column_types(warehouse.engine, "current", "drift_support_tickets")
+    assert _column_types(warehouse.engine, "current")["dteday"] == "date"
+
+    # The drift history of each schema holds its own month, read in SQL and through the
+    # dataset's own engine; neither sees the other's row.
+    with warehouse.engine.connect() as conn:
+        rows = {schema: [m for (m,) in conn.execute(sa.text(
+            f"SELECT month FROM {schema}.drift_history ORDER BY id"))]
+            for schema in ("drift_bike_sharing", "drift_support_tickets")}
+    assert rows == {"drift_bike_sharing": ["2011-07"], "drift_support_tickets": ["2023-04"]}
+    bike_store, ticket_store = (warehouse.dataset(BIKE.name), warehouse.dataset(TICKETS.name))
+    assert list(MonthHistory(bike_store.engine).drift_records()) == ["2011-07"]
+    assert list(MonthHistory(ticket_store.engine).drift_records()) == ["2023-04"]
+    assert list(MonthHistory(bike_store.engine).quality_records()) == ["2011-07"]
+    assert list(MonthHistory(ticket_store.engine).quality_records()) == ["2023-04"]
+    # the schemas stored with the reference tables are the datasets' own
+    assert bike_store.stored_schema() == BIKE_SCHEMA
+    assert ticket_store.stored_schema() == TICKETS_SCHEMA
+    assert bike_store.month_counts() == {"2011-07": 31}
+    assert set(ticket_store.month_counts()) == {"2023-04"}
+    assert (tmp_path / "reports" / "bike_sharing" / "drift_2011-07.html").is_file()
+    assert (tmp_path / "reports" / "support_tickets" / "drift_2023-04.html").is_file()

@@ -24,7 +24,6 @@ from pathlib import Path
 import pytest
 import yaml
 from dagster import (
-    AssetKey,
     DagsterEventType,
     DagsterInstance,
     DagsterRunStatus,
@@ -37,6 +36,7 @@ from dagster._core.definitions.reconstruct import ReconstructableRepository
 from drift_assets.definitions import build_defs
 from drift_assets.lib.generator import generate_month
 from drift_assets.resources import CELERY_SETTINGS, Warehouse
+from drift_assets_tests.graph import bike, job, key, node
 
 pytestmark = [pytest.mark.scaleout, pytest.mark.postgres]
 
@@ -70,7 +70,7 @@ def run_month_main() -> None:
     with DagsterInstance.get() as instance:
         options = (ReexecutionOptions.from_failure(sys.argv[3], instance) if len(sys.argv) > 3
                    else None)
-        execute_job(_recon("monthly_drift_job"), instance=instance, raise_on_error=False,
+        execute_job(_recon(job("monthly_drift_job")), instance=instance, raise_on_error=False,
                     tags={"dagster/partition": f"{month}-01", "drift_test/tag": tag},
                     reexecution_options=options)
 
@@ -304,7 +304,7 @@ def _step_start_pids(instance, run_id: str) -> dict[str, list[int]]:
 
 
 def _materialized_partitions(instance, asset: str) -> list[str]:
-    records = instance.fetch_materializations(AssetKey(asset), limit=1000).records
+    records = instance.fetch_materializations(key(asset), limit=1000).records
     return sorted(r.asset_materialization.partition for r in records)
 
 
@@ -345,8 +345,8 @@ class MonthRun:
         return self.log.read_text(errors="replace")[-6000:]
 
 
-MONTHLY_STEPS = {"current_data", "data_quality_report", "reference_profile", "drift_report",
-                 "model_performance"}
+MONTHLY_STEPS = {node(a) for a in ("current_data", "data_quality_report", "reference_profile",
+                                   "drift_report", "model_performance")}
 
 
 def test_the_worker_yaml_carries_the_executors_settings():
@@ -363,7 +363,7 @@ def test_a_six_month_backfill_runs_its_steps_on_both_workers(deployment, workers
     workers.wait_ready(["w1", "w2"])
     worker_pids = workers.pids("w1") | workers.pids("w2")
 
-    assert execute_job(_recon("reference_job"), instance=instance).success
+    assert execute_job(_recon(job("reference_job")), instance=instance).success
     # Every month's run at once, each orchestrated by a process of its own; the steps queue in
     # the broker and the two workers take them one at a time each.
     runs = [MonthRun(month, tmp_path) for month in MONTHS]
@@ -399,7 +399,8 @@ def test_a_six_month_backfill_runs_its_steps_on_both_workers(deployment, workers
         import sqlalchemy as sa
 
         rows = dict(conn.execute(sa.text(
-            "SELECT to_char(dteday, 'YYYY-MM'), count(*) FROM current GROUP BY 1")).all())
+            "SELECT to_char(dteday, 'YYYY-MM'), count(*) FROM drift_bike_sharing.current "
+            "GROUP BY 1")).all())
     assert rows == {m: len(generate_month(m)) for m in MONTHS}
     # Nothing went through an IO manager (its files would be under storage/<run id>/<step>):
     # the steps hand data over in the warehouse and S3 only. Compute logs are all there is.
@@ -440,8 +441,8 @@ def test_a_killed_worker_fails_or_retries_its_step_and_nothing_is_doubled(
     for name in ("w1", "w2"):
         workers.start(name)
     workers.wait_ready(["w1", "w2"])
-    assert execute_job(_recon("reference_job"), instance=instance).success
-    warehouse = Warehouse(url=env["DRIFT_WAREHOUSE_URL"])
+    assert execute_job(_recon(job("reference_job")), instance=instance).success
+    warehouse = bike(Warehouse(url=env["DRIFT_WAREHOUSE_URL"]))
 
     # 1. The pool process running current_data of 2011-03 is killed (as the OOM killer would):
     # the worker's main process reports it and the run fails, naming the cause.
@@ -449,7 +450,7 @@ def test_a_killed_worker_fails_or_retries_its_step_and_nothing_is_doubled(
     first = MonthRun("2011-03", tmp_path)
     run_id = first.run_id(instance)
     assert month_server.requested["2011-03"].wait(90)
-    _, pid = _wait_for_step_start(instance, run_id, "current_data")
+    _, pid = _wait_for_step_start(instance, run_id, node("current_data"))
     os.kill(pid, signal.SIGKILL)
     failed = first.wait(instance)
     month_server.release.set()
@@ -470,14 +471,14 @@ def test_a_killed_worker_fails_or_retries_its_step_and_nothing_is_doubled(
     second = MonthRun("2011-04", tmp_path)
     run_id = second.run_id(instance)
     assert month_server.requested["2011-04"].wait(90)
-    victim, _ = _wait_for_step_start(instance, run_id, "current_data")
+    victim, _ = _wait_for_step_start(instance, run_id, node("current_data"))
     workers.kill(victim)
     month_server.release.set()
     done = second.wait(instance)
     assert done.status == DagsterRunStatus.SUCCESS, (second.output() + workers.log("w1")
                                                      + workers.log("w2"))
     survivor = {"w1": "w2", "w2": "w1"}[victim]
-    assert _step_workers(instance, run_id)["current_data"] == [victim, survivor]
+    assert _step_workers(instance, run_id)[node("current_data")] == [victim, survivor]
 
     # Every month once, in the instance and in the warehouse.
     assert warehouse.month_counts() == {"2011-03": 31, "2011-04": 30}
