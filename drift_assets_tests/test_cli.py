@@ -74,10 +74,16 @@ def test_the_installed_command_runs(files):
 
 def test_rollback_to_an_unknown_version_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DRIFT_DATA_DIR", str(tmp_path / "data"))
+    # two datasets declare a model: which one's is rolled back must be named
     assert main(["models", "rollback", "99"]) == 2
     assert capsys.readouterr().err == (
+        "drift-assets models rollback: name the dataset with --dataset "
+        "(bike_sharing, support_tickets)\n")
+    assert main(["models", "rollback", "--dataset", "bike_sharing", "99"]) == 2
+    assert capsys.readouterr().err == (
         "drift-assets models rollback: model version 99 is not in the registry\n")
-    assert main(["models", "rollback"]) == 2  # an empty registry has nothing to return to
+    # an empty registry has nothing to return to
+    assert main(["models", "rollback", "--dataset", "bike_sharing"]) == 2
     assert capsys.readouterr().err == (
         "drift-assets models rollback: no earlier production version\n")
 
@@ -92,7 +98,7 @@ def _run(tmp_path, *args, status: int = 0, **variables) -> str:
 
 
 def _backfill(tmp_path, first, last) -> str:
-    return _run(tmp_path, "backfill", "--from", first, "--to", last)
+    return _run(tmp_path, "backfill", "--from", first, "--to", last, "--dataset", "bike_sharing")
 
 
 @pytest.mark.slow
@@ -105,16 +111,17 @@ def test_backfill_prints_the_summary_and_retrains_on_drift(tmp_path):
     assert lines["2011-02"].split()[1] == "28"
     assert "reports:" in out and "instance: DAGSTER_HOME=" in out
     data = tmp_path / "data"
-    assert (data / "reports" / "drift_2011-07.html").is_file()
-    assert (data / "models" / "bike_demand_ridge" / "v0001" / "model.joblib").is_file()
+    assert (data / "reports" / "bike_sharing" / "drift_2011-07.html").is_file()
+    assert (data / "models" / "bike_sharing" / "v0001" / "model.joblib").is_file()
     outbox = (data / "notifications.jsonl").read_text().splitlines()
     assert len(outbox) == 1 and "2011-07" in json.loads(outbox[0])["title"]
     # A re-run replaces the months; their crossings were alerted already: no second retrain.
     again = _backfill(tmp_path, "2011-01", "2011-08")
     assert "retrained" not in again and "since the alert for 2011-02, 2011-07" in again
     assert len((data / "notifications.jsonl").read_text().splitlines()) == 1
-    assert not (data / "models" / "bike_demand_ridge" / "v0002").exists()
+    assert not (data / "models" / "bike_sharing" / "v0002").exists()
     history = json.loads(_run(tmp_path, "history", "--json"))
+    assert {r["dataset"] for r in history} == {"bike_sharing"}  # the only dataset run
     july = next(r for r in history if r["month"] == "2011-07")
     assert july["reference"] == "fixed:2011-01" and july["drift"] is True
     assert july["alerts"].startswith("drift alert, retrain run")
@@ -146,9 +153,16 @@ def test_six_faults_raise_six_alerts_and_clean_months_none(tmp_path):
     frame.to_csv(tmp_path / "faulted.csv", index=False)
     variables = {"DRIFT_SOURCE": str(tmp_path / "faulted.csv"), "DRIFT_REFERENCE": "seasonal",
                  "DRIFT_THRESHOLDS": "calibrated"}
-    # exit 1: three months stop at their blocking quality checks, as they should
-    _run(tmp_path, "backfill", status=1, **variables)
-    history = json.loads(_run(tmp_path, "history", "--json", **variables))
+    # exit 1: three months stop at their blocking quality checks, as they should. The months
+    # are the file's: with DRIFT_SOURCE the dataset's partitions run to the month in progress,
+    # and the default --to would run every month from 2013 on too, each failing with no rows.
+    out = _run(tmp_path, "backfill", "--dataset", "bike_sharing", "--from", "2011-01",
+               "--to", "2012-12", status=1, **variables)
+    stopped = {line.split()[0] for line in out.splitlines()
+               if line.startswith("20") and "failed: stopped by a blocking quality check" in line}
+    assert stopped == {"2012-06", "2012-08", "2012-10"}, out
+    history = json.loads(_run(tmp_path, "history", "--json", "--dataset", "bike_sharing",
+                              **variables))
     second_year = {r["month"]: r for r in history if r["month"] >= "2012-01"}
     alerted = {m for m, r in second_year.items() if not r["alerts"].startswith("none")}
     assert alerted == set(faults)

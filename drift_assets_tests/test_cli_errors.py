@@ -126,8 +126,9 @@ def test_columns_before_the_files_leaves_the_files_alone(jan, tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def backfilled(tmp_path_factory):
-    """A backfill of 2011-02..2011-03 from a file that holds 2011-01 and 2011-02 only: the
-    reference and 2011-02 run, 2011-03 fails. Returns (status, stdout, stderr, environment)."""
+    """A backfill of the bike-sharing dataset's 2011-02..2011-03 from a file that holds 2011-01
+    and 2011-02 only: the reference and 2011-02 run, 2011-03 fails. Returns (status, stdout,
+    stderr, environment)."""
     root = tmp_path_factory.mktemp("backfill")
     source = root / "source.csv"
     generate("2011-01", "2011-02", seed=0).to_csv(source, index=False)
@@ -138,7 +139,8 @@ def backfilled(tmp_path_factory):
         for name, value in env.items():
             patch.setenv(name, value)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            status = main(["backfill", "--from", "2011-02", "--to", "2011-03"])
+            status = main(["backfill", "--from", "2011-02", "--to", "2011-03",
+                           "--dataset", "bike_sharing"])
     return status, out.getvalue(), err.getvalue(), env
 
 
@@ -149,31 +151,36 @@ def test_backfill_exits_1_when_a_month_failed_and_shows_each_month(backfilled):
     summary = {line.split()[0]: line for line in out.splitlines() if line.startswith("2011-")}
     assert sorted(summary) == ["2011-02", "2011-03"]  # the summary is still printed
     assert "failed: " in summary["2011-03"] and "no rows for the month 2011-03" in out
-    progress = [line for line in err.splitlines() if line.startswith("backfill: 2011-")]
-    assert [line.split()[1] for line in progress] == ["2011-02", "2011-03"]
+    progress = [line for line in err.splitlines()
+                if line.startswith("backfill: bike_sharing 2011-")]
+    assert [line.split()[2] for line in progress] == ["2011-02", "2011-03"]
     assert "(1/2, " in progress[0] and "quality" in progress[0]
     assert "(2/2, " in progress[1] and "FAILED: " in progress[1]
-    assert "1 of 2 month(s) failed: 2011-03" in err
+    assert "bike_sharing: 1 of 2 month(s) failed: 2011-03" in err
     assert Path(env["DRIFT_DATA_DIR"], "warehouse.db").is_file()  # the test's own folder
+    # the dataset's namespace, a file of its own on SQLite
+    assert Path(env["DRIFT_DATA_DIR"], "warehouse.bike_sharing.db").is_file()
 
 
 @pytest.mark.parametrize("months, problem", [
     (["--from", "2011/01"], "--from '2011/01' is not a month: use YYYY-MM"),
     (["--from", "2011-05", "--to", "2011-03"], "--from 2011-05 is after --to 2011-03"),
     (["--from", "2010-12", "--to", "2011-02"],
-     "--from 2010-12 is before the first partition, 2011-01"),
+     "--from 2010-12 is before the first partition of bike_sharing, 2011-01"),
     (["--from", "2012-11", "--to", "2013-01"],
-     "--to 2013-01 is after the last month of the generated source, 2012-12"),
+     "--to 2013-01 is after the last month of the generated source of bike_sharing, 2012-12"),
 ], ids=["not-a-month", "from-after-to", "before-partitions", "after-source"])
 def test_backfill_bad_month_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, months,
                                                    problem):
     monkeypatch.setenv("DRIFT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("DRIFT_SOURCE", raising=False)
-    assert main(["backfill", *months]) == 2
-    captured = capsys.readouterr()
-    assert captured.err == f"drift-assets backfill: {problem}\n" and captured.out == ""
-    assert not (tmp_path / "data").exists()  # nothing was run
+    # the bike dataset alone, and every dataset (none of which has these months)
+    for dataset in (["--dataset", "bike_sharing"], []):
+        assert main(["backfill", *months, *dataset]) == 2
+        captured = capsys.readouterr()
+        assert captured.err == f"drift-assets backfill: {problem}\n" and captured.out == ""
+        assert not (tmp_path / "data").exists()  # nothing was run
 
 
 # --- 4. output into a closed pipe; the history table within 120 columns ---
@@ -214,11 +221,16 @@ def test_history_fits_120_columns(backfilled, monkeypatch, capsys):
     assert main(["history", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     february = next(r for r in rows if r["month"] == "2011-02")
-    assert main(["history"]) == 0
+    assert february["dataset"] == "bike_sharing"
+    assert main(["history"]) == 0  # every dataset, each under its name
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= 120, "\n".join(lines)
+    assert "bike_sharing" in lines and "support_tickets" in lines
+    assert main(["history", "--dataset", "bike_sharing"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert max(len(line) for line in lines) <= 120, "\n".join(lines)
     assert lines[0].split() == ["month", "reference", "drift", "share", "causes", "quality",
-                                "rmsle", "alerts"]
+                                "model", "alerts"]
     line = next(line for line in lines if line.startswith("2011-02"))
     verdict = "DRIFT" if february["drift"] else "no"
     assert f"  {verdict}  " in line and f"{february['drift_share']:.2f}" in line
@@ -244,16 +256,17 @@ def test_history_cuts_long_cells_and_keeps_them_in_json(tmp_path, monkeypatch, c
                 "message": "atemp: one value on 31 of 31 days"}]
     row = {"month": "2012-06", "reference": window, "drift_share": 1.0, "drift": True,
            "drifted": drifted, "broken_relations": ["temp", "atemp"], "quality_failed": quality,
-           "estimated_rmsle": 0.2345, "realized_rmsle": 0.3456, "alert": "quality",
+           "metric": "rmsle", "estimated": 0.2345, "realized": 0.3456, "alert": "quality",
            "alert_run": None, "alerts": "quality alert; drift and model alerts suppressed"}
     monkeypatch.setattr(history, "history_rows", lambda *args: [row])
-    assert main(["history"]) == 0
+    assert main(["history", "--dataset", "bike_sharing"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and max(map(len, lines)) <= 120, "\n".join(lines)
     line = lines[1]
     assert line.startswith("2012-06  rolling") and "  DRIFT  1.00  " in line
     assert "weathersit, temp" in line and "…" in line  # causes by name, then cut
-    assert "hum: 50% missing" in line and "0.23/0.35" in line
+    assert "hum: 50% missing" in line and "rmsle 0.23/0.35" in line
     assert line.endswith("quality alert")
-    assert main(["history", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == [row]  # everything, in full
+    assert main(["history", "--json", "--dataset", "bike_sharing"]) == 0
+    # everything, in full, with the dataset named
+    assert json.loads(capsys.readouterr().out) == [{"dataset": "bike_sharing", **row}]

@@ -4,30 +4,52 @@ from dagster import AssetKey
 
 import drift_assets
 from drift_assets.definitions import defs
+from drift_assets_tests.graph import BIKE, TICKETS, job, key
+
+DATASETS = (BIKE.name, TICKETS.name)  # the declaration's, in its order
 
 
 def test_definitions_load_and_are_importable_from_the_package():
     assert drift_assets.defs is defs
     repository = defs.get_repository_def()
     assert {j for j in repository.job_names if not j.startswith("__")} == {
-        "monthly_drift_job", "reference_job", "training_job"}
-    assert [s.name for s in repository.schedule_defs] == ["weekly_drift_schedule"]
-    assert [s.name for s in repository.sensor_defs] == ["drift_sensor", "s3_arrival_sensor"]
+        f"{d}__{j}" for d in DATASETS
+        for j in ("monthly_drift_job", "reference_job", "training_job")}
+    assert [s.name for s in repository.schedule_defs] == [
+        f"{d}__weekly_drift_schedule" for d in DATASETS]
+    # the S3 arrival sensor exists only where a bucket is configured
+    assert [s.name for s in repository.sensor_defs] == [f"{d}__drift_sensor" for d in DATASETS]
+
+
+def test_a_bucket_adds_each_datasets_s3_arrival_sensor():
+    from drift_assets.definitions import build_defs
+
+    repository = build_defs({"DRIFT_S3_BUCKET": "b"}).get_repository_def()
+    assert sorted(s.name for s in repository.sensor_defs) == sorted(
+        f"{d}__{s}" for d in DATASETS for s in ("drift_sensor", "s3_arrival_sensor"))
 
 
 def test_lineage_links_the_four_design_card_assets():
     graph = defs.resolve_asset_graph()
-    parents = {key.to_user_string(): {p.to_user_string() for p in graph.get(key).parent_keys}
-               for key in graph.get_all_asset_keys()}
-    assert parents["reference_table"] == set()
-    assert parents["current_data"] == set()
-    assert parents["data_quality_report"] == {"reference_table", "current_data"}
-    assert parents["reference_profile"] == {"reference_table"}  # the default fixed reference
-    assert parents["drift_report"] == {"reference_table", "current_data", "data_quality_report",
-                                       "reference_profile"}
-    assert parents["trained_model"] == {"reference_table", "current_data"}
-    assert parents["model_performance"] == {"current_data", "data_quality_report",
-                                            "trained_model"}
+    parents = {k.to_user_string(): {p.to_user_string() for p in graph.get(k).parent_keys}
+               for k in graph.get_all_asset_keys()}
+    # each dataset's graph is its own: no edge from one dataset's assets to another's
+    for child, linked in parents.items():
+        assert {p.split("/")[0] for p in linked} <= {child.split("/")[0]}, child
+    b = {name: key(name).to_user_string() for name in (
+        "reference_table", "current_data", "data_quality_report", "reference_profile",
+        "drift_report", "trained_model", "model_performance")}
+    assert parents[b["reference_table"]] == set()
+    # a month is read with the schema its dataset's reference_table saved
+    assert parents[b["current_data"]] == {b["reference_table"]}
+    assert parents[b["data_quality_report"]] == {b["reference_table"], b["current_data"]}
+    # the default fixed reference
+    assert parents[b["reference_profile"]] == {b["reference_table"]}
+    assert parents[b["drift_report"]] == {b["reference_table"], b["current_data"],
+                                          b["data_quality_report"], b["reference_profile"]}
+    assert parents[b["trained_model"]] == {b["reference_table"], b["current_data"]}
+    assert parents[b["model_performance"]] == {b["current_data"], b["data_quality_report"],
+                                               b["trained_model"]}
 
 
 def test_rolling_and_seasonal_references_map_to_earlier_months():
@@ -37,9 +59,9 @@ def test_rolling_and_seasonal_references_map_to_earlier_months():
                            ("seasonal", ["2010-07-01"]), ("seasonal", ["2011-07-01"])]:
         month = "2012-07-01" if expected == ["2011-07-01"] else "2011-07-01"
         graph = build_defs({"DRIFT_REFERENCE": spec}).resolve_asset_graph()
-        node = graph.get(AssetKey("reference_profile"))
-        assert AssetKey("current_data") in node.parent_keys
-        mapping = node.partition_mappings[AssetKey("current_data")]
+        node = graph.get(key("reference_profile"))
+        assert key("current_data") in node.parent_keys
+        mapping = node.partition_mappings[key("current_data")]
         upstream = mapping.get_upstream_mapped_partitions_result_for_partitions(
             node.partitions_def.subset_with_partition_keys([month]), node.partitions_def,
             node.partitions_def,
@@ -53,7 +75,7 @@ def test_a_changed_reference_or_threshold_changes_the_code_versions():
 
     def versions(env):
         graph = build_defs(env).resolve_asset_graph()
-        return {k: graph.get(AssetKey(k)).code_version
+        return {k: graph.get(key(k)).code_version
                 for k in ("reference_profile", "drift_report", "current_data")}
 
     base = versions({})
@@ -70,17 +92,20 @@ def test_a_changed_reference_or_threshold_changes_the_code_versions():
 
 def test_every_asset_has_a_docstring_group_and_kinds():
     graph = defs.resolve_asset_graph()
-    for key in graph.get_all_asset_keys():
-        node = graph.get(key)
-        assert node.description, key
-        assert node.group_name != "default", key
-        assert any(tag.startswith("dagster/kind/") for tag in node.tags), key
+    for asset_key in graph.get_all_asset_keys():
+        node = graph.get(asset_key)
+        assert node.description, asset_key
+        assert node.group_name != "default", asset_key
+        assert any(tag.startswith("dagster/kind/") for tag in node.tags), asset_key
 
 
 def test_monthly_partitions_start_in_2011():
-    node = defs.resolve_asset_graph().get(AssetKey("current_data"))
+    node = defs.resolve_asset_graph().get(key("current_data"))
     keys = node.partitions_def.get_partition_keys()
     assert keys[0] == "2011-01-01" and "2012-12-01" in keys
+    # each dataset's months start at its declared start
+    tickets = defs.resolve_asset_graph().get(AssetKey([TICKETS.name, "current_data"]))
+    assert tickets.partitions_def.get_partition_keys()[0] == "2023-01-01"
 
 
 def _production_home(tmp_path):
@@ -103,8 +128,8 @@ def test_the_default_executor_needs_no_celery(monkeypatch):
     monkeypatch.delitem(sys.modules, "celery", raising=False)
     for env, name in (({}, "multi_or_in_process_executor"),
                       ({"DRIFT_EXECUTOR": "in_process"}, "in_process")):
-        job = build_defs(env).resolve_job_def("monthly_drift_job")
-        assert job.executor_def.name == name
+        monthly = build_defs(env).resolve_job_def(job("monthly_drift_job"))
+        assert monthly.executor_def.name == name
     assert "dagster_celery" not in sys.modules and "celery" not in sys.modules
 
 
@@ -115,7 +140,7 @@ def test_celery_keeps_the_broker_url_out_of_the_config(tmp_path):
            "DRIFT_WAREHOUSE_URL": "postgresql://drift:pw@db/warehouse", "DRIFT_S3_BUCKET": "b",
            "DRIFT_CELERY_BROKER": "amqp://drift:SECRET@rabbitmq:5672/drift",
            "DRIFT_CELERY_BACKEND": "redis://redis:6379/0"}
-    executor = build_defs(env).resolve_job_def("monthly_drift_job").executor_def
+    executor = build_defs(env).resolve_job_def(job("monthly_drift_job")).executor_def
     assert executor.name == "celery"
     # The executor is configured with the variables' names; the URLs are read when a run starts.
     configured = executor.config_schema._config_fn({})

@@ -1,9 +1,10 @@
-"""The Dagster UI, as a person sees it, in headless Chromium: the lineage graph, the monthly
-partitions of ``current_data`` and the metadata of the latest ``drift_report``.
+"""The Dagster UI, as a person sees it, in headless Chromium: the lineage graph of every declared
+dataset, the monthly partitions of the bike-sharing ``current_data`` and the metadata of its
+latest ``drift_report``.
 
-A backfill fills a private instance, ``dagster-webserver`` serves it on loopback and Playwright
-drives Debian's ``chromium`` (``.ci/run`` installs it; no browser is downloaded). Screenshots go to
-``test-artifacts/ui/`` at the project root.
+A backfill of the bike-sharing dataset fills a private instance, ``dagster-webserver`` serves it
+on loopback and Playwright drives Debian's ``chromium`` (``.ci/run`` installs it; no browser is
+downloaded). Screenshots go to ``test-artifacts/ui/`` at the project root.
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import pytest
-from dagster import AssetKey, DagsterInstance
+from dagster import DagsterInstance
 from playwright.sync_api import expect, sync_playwright
 
 from drift_assets.definitions import build_defs
-from drift_assets.partitions import monthly_partitions
+from drift_assets_tests.graph import BIKE, TICKETS, key
 
 pytestmark = pytest.mark.ui
 
@@ -40,21 +42,27 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 VIEWPORT = {"width": 1600, "height": 1400}
 FIRST, LAST = "2011-01", "2011-03"
 MONTHS = [f"2011-0{m}-01" for m in range(1, 4)]
-# The assets the README names; the graph may hold more (the test compares with the definitions).
+# The assets the README names, in each dataset's group; the graph may hold more (the test
+# compares with the definitions).
 README_ASSETS = {"reference_table", "current_data", "data_quality_report", "drift_report",
                  "trained_model", "model_performance"}
 FEATURES = ("weathersit", "temp", "atemp", "hum", "windspeed")
 
-# Asset nodes and lineage edges of the graph, read from its SVG: a node is a foreignObject (its
-# box in graph units), an edge a path with an arrow head from one box's side to another's.
-READ_GRAPH = """() => ({
-  nodes: [...document.querySelectorAll('svg foreignObject:not(.group)')]
-    .filter(node => node.firstElementChild && node.firstElementChild.innerText.trim())
-    .map(node => ({name: node.firstElementChild.innerText.trim().split('\\n')[0].trim(),
-                   x: +node.getAttribute('x'), y: +node.getAttribute('y'),
-                   w: +node.getAttribute('width'), h: +node.getAttribute('height')})),
-  edges: [...document.querySelectorAll('svg path[marker-end]')].map(p => p.getAttribute('d')),
-})"""
+# Asset groups, asset nodes and lineage edges of the graph, read from its SVG: a group or a node
+# is a foreignObject (its box in graph units; a group's has class "group"), named by the first
+# line of its text (a node by the last part of its asset key); an edge is a path with an arrow
+# head from one box's side to another's.
+READ_GRAPH = """() => {
+  const box = node => ({name: node.firstElementChild.innerText.trim().split('\\n')[0].trim(),
+                        x: +node.getAttribute('x'), y: +node.getAttribute('y'),
+                        w: +node.getAttribute('width'), h: +node.getAttribute('height')});
+  const named = node => node.firstElementChild && node.firstElementChild.innerText.trim();
+  return {
+    groups: [...document.querySelectorAll('svg foreignObject.group')].filter(named).map(box),
+    nodes: [...document.querySelectorAll('svg foreignObject:not(.group)')].filter(named).map(box),
+    edges: [...document.querySelectorAll('svg path[marker-end]')].map(p => p.getAttribute('d')),
+  };
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +75,8 @@ def ui_env(tmp_path_factory) -> dict[str, str]:
 def webserver(ui_env, tmp_path_factory):
     """Backfill three months with the CLI, then serve that instance; always stop the server."""
     done = subprocess.run(
-        [sys.executable, "-m", "drift_assets.cli", "backfill", "--from", FIRST, "--to", LAST],
+        [sys.executable, "-m", "drift_assets.cli", "backfill", "--from", FIRST, "--to", LAST,
+         "--dataset", BIKE.name],
         cwd=ROOT, env=ui_env, capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -109,46 +118,66 @@ def page(webserver):
 
 @pytest.fixture(scope="module")
 def definitions(ui_env):
-    """The asset graph the server loads, from the project's own definitions."""
+    """The asset graph the server loads, from the project's own definitions: its assets (keys
+    as ``bike_sharing/drift_report``), its edges, and each asset's group."""
     defs = build_defs(ui_env)
     graph = defs.resolve_asset_graph()
     assets = {key.to_user_string() for key in graph.get_all_asset_keys()}
     edges = {(parent.to_user_string(), key.to_user_string())
              for key in graph.get_all_asset_keys() for parent in graph.get(key).parent_keys}
+    groups = {key.to_user_string(): graph.get(key).group_name
+              for key in graph.get_all_asset_keys()}
     defs.resources["warehouse"].dispose()
-    return assets, edges
+    return assets, edges, groups
 
 
 def test_lineage_graph_shows_every_asset_and_its_edges(page, definitions):
-    assets, edges = definitions
-    assert README_ASSETS <= assets
-    page.goto("/asset-groups")
-    # Groups open collapsed: open them all from the graph's settings menu, then reload so that
-    # the graph is laid out and zoomed to fit with every asset shown.
-    page.get_by_role("button", name="settings", exact=True).click()
-    page.get_by_role("menuitem", name="Expand all groups").click()
-    expect(page).to_have_url(re.compile(r"expanded="))
-    page.reload()
-    nodes = page.locator("svg foreignObject:not(.group)")
-    for name in sorted(assets):
-        expect(nodes.get_by_text(name, exact=True)).to_be_in_viewport()
-    expect(page.locator("svg path[marker-end]")).to_have_count(len(edges))
-    expect(page.get_by_text("Loading...")).to_have_count(0)
-    _screenshot(page, "lineage")
+    assets, edges, groups = definitions
+    datasets = [BIKE.name, TICKETS.name]
+    assert {f"{d}/{a}" for d in datasets for a in README_ASSETS} <= assets
+    assert set(groups.values()) == set(datasets)  # one group per dataset
+    # The groups stack one above the other and the graph is zoomed to fit its width: a viewport
+    # one page tall per group shows every asset.
+    page.set_viewport_size({**VIEWPORT, "height": VIEWPORT["height"] * len(datasets)})
+    try:
+        page.goto("/asset-groups")
+        # Groups open collapsed: open them all from the graph's settings menu, then reload so
+        # that the graph is laid out and zoomed to fit with every asset shown.
+        page.get_by_role("button", name="settings", exact=True).click()
+        page.get_by_role("menuitem", name="Expand all groups").click()
+        expect(page).to_have_url(re.compile(r"expanded="))
+        page.reload()
+        nodes = page.locator("svg foreignObject:not(.group)")
+        # a node shows the last part of its key: each name once per dataset that has it
+        for name, count in sorted(Counter(a.split("/")[-1] for a in assets).items()):
+            shown = nodes.get_by_text(name, exact=True)
+            expect(shown).to_have_count(count)
+            for index in range(count):
+                expect(shown.nth(index)).to_be_in_viewport()
+        expect(page.locator("svg path[marker-end]")).to_have_count(len(edges))
+        expect(page.get_by_text("Loading...")).to_have_count(0)
+        _screenshot(page, "lineage")
+        graph = page.evaluate(READ_GRAPH)
+    finally:
+        page.set_viewport_size(VIEWPORT)
 
-    graph = page.evaluate(READ_GRAPH)
-    assert {node["name"] for node in graph["nodes"]} == assets
+    assert sorted(group["name"] for group in graph["groups"]) == sorted(datasets)
+    # each node is drawn inside the box of its asset's group, which tells the datasets apart
+    by_place = {(groups[a], a.split("/")[-1]): a for a in assets}
+    placed = [{**node, "name": by_place[(_group_of(graph["groups"], node), node["name"])]}
+              for node in graph["nodes"]]
+    assert sorted(node["name"] for node in placed) == sorted(assets)
     drawn = set()
     for path in graph["edges"]:
         points = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", path)]
-        drawn.add((_node_at(graph["nodes"], points[0], points[1]),
-                   _node_at(graph["nodes"], points[-2], points[-1])))
+        drawn.add((_node_at(placed, points[0], points[1]),
+                   _node_at(placed, points[-2], points[-1])))
     assert drawn == edges
 
 
 def test_current_data_partitions_are_monthly_with_the_backfilled_months(page):
-    total = len(monthly_partitions.get_partition_keys())
-    page.goto("/assets/current_data?view=partitions")
+    total = len(BIKE.partitions.get_partition_keys())
+    page.goto(f"/assets/{key('current_data').to_user_string()}?view=partitions")
     expect(page.get_by_text(f"Materialized ({len(MONTHS)})", exact=True)).to_be_visible()
     expect(page.get_by_text(f"Missing ({total - len(MONTHS)})", exact=True)).to_be_visible()
     expect(page.get_by_text(f"{total} Partitions Selected", exact=True)).to_be_visible()
@@ -165,10 +194,10 @@ def test_current_data_partitions_are_monthly_with_the_backfilled_months(page):
 
 def test_drift_report_shows_the_latest_drift_share_and_per_column_table(page, ui_env):
     with DagsterInstance.from_config(ui_env["DAGSTER_HOME"]) as instance:
-        latest = instance.fetch_materializations(AssetKey("drift_report"), limit=1).records[0]
+        latest = instance.fetch_materializations(key("drift_report"), limit=1).records[0]
     stored = latest.asset_materialization
     assert stored.partition == MONTHS[-1]
-    page.goto("/assets/drift_report")
+    page.goto(f"/assets/{key('drift_report').to_user_string()}")
     expect(_row(page, "columns").locator("table")).to_be_visible()
     expect(page.get_by_text(MONTHS[-1], exact=True).first).to_be_visible()  # latest partition
     _screenshot(page, "drift_report")
@@ -200,6 +229,15 @@ def _row(page, key: str):
 
 def _value(row) -> str:
     return row.locator(":scope > td").last.inner_text().strip()
+
+
+def _group_of(groups: list[dict], node: dict) -> str:
+    """The one group whose box holds ``node``'s box."""
+    holding = [g["name"] for g in groups
+               if g["x"] <= node["x"] and node["x"] + node["w"] <= g["x"] + g["w"]
+               and g["y"] <= node["y"] and node["y"] + node["h"] <= g["y"] + g["h"]]
+    assert len(holding) == 1, f"{node['name']} is drawn in {holding or 'no group'}"
+    return holding[0]
 
 
 def _node_at(nodes: list[dict], x: float, y: float) -> str:
