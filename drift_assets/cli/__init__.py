@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
                           help="first month (default: the dataset's first partition)")
     backfill.add_argument("--to", dest="last", metavar="YYYY-MM",
                           help="last month (default: the dataset's last partition)")
-    backfill.add_argument("--dataset", help=DATASET_HELP)
+    backfill.add_argument("--dataset", metavar="NAME", help=DATASET_HELP)
     detect = commands.add_parser(
         "detect", help="compare two CSV/Parquet files, Parquet folders or globs for drift",
         description="Compare a current table with a reference table, column by column, with\n"
@@ -86,14 +86,14 @@ def _parser() -> argparse.ArgumentParser:
         "and the alerts sent. The table fits 120 columns: long cells end in '…'; --json has "
         "every field in full.")
     history.add_argument("--json", action="store_true", help="print the rows as JSON, in full")
-    history.add_argument("--dataset", help=DATASET_HELP)
+    history.add_argument("--dataset", metavar="NAME", help=DATASET_HELP)
     models = commands.add_parser("models", help="the model registry of each dataset")
     actions = models.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="every version with its status and scores")
-    listing.add_argument("--dataset", help=DATASET_HELP)
+    listing.add_argument("--dataset", metavar="NAME", help=DATASET_HELP)
     rollback = actions.add_parser("rollback", help="make an earlier version production again")
-    rollback.add_argument("--dataset", help="the dataset whose model to roll back (needed "
-                          "when more than one declares a model)")
+    rollback.add_argument("--dataset", metavar="NAME", help="the dataset whose model to roll "
+                          "back (needed when more than one declares a model)")
     rollback.add_argument("version", nargs="?", type=int,
                           help="the version (default: the previous production one)")
     config = commands.add_parser("config", help="check a datasets declaration")
