@@ -76,8 +76,10 @@ class Monitored:
         (seeded as the resource is), or the resource (DRIFT_SOURCE) when it declares none."""
         d = self.dataset
         if d.source is not None and not d.generated:
-            location = d.source if "://" in d.source else str(
-                d.local_source() or Path(d.source))
+            location = d.source
+            if "://" not in location:  # a path, glob or {month} pattern: from the declaring file
+                path = Path(location).expanduser()
+                location = str(path if path.is_absolute() else Path(d.file).parent / path)
             unique = resource.unique_days if isinstance(resource, FileSource) else True
             return FileSource(location=location, unique_days=unique)
         example = self.example

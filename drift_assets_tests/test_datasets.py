@@ -270,3 +270,66 @@ datasets:
               if r["path"] == "/api/chat.postMessage"}
     assert set(posted) == {"#tickets-model", "#drift-alerts"}
     assert "priority" in posted["#tickets-model"] and "weathersit" in posted["#drift-alerts"]
+
+
+def test_a_relative_per_month_source_is_read_from_the_declarations_folder(tmp_path, instance,
+                                                                          monkeypatch):
+    """A declared table of one CSV file a month, named relative to the declaration, is found
+    from any working directory; its kinds are inferred from the reference month, and a later
+    month that breaks them fails naming the file, the row and the column."""
+    from drift_assets.lib.tickets import generate_month
+
+    folder = tmp_path / "team"
+    (folder / "months").mkdir(parents=True)
+    for month in ("2023-01", "2023-02", "2023-03"):
+        generate_month(month).to_csv(folder / "months" / f"{month}.csv", index=False)
+    broken = (folder / "months" / "2023-03.csv").read_text().splitlines()
+    cells = broken[5].split(",")
+    cells[6] = "many"  # customer_tenure_days, an integer in the reference
+    broken[5] = ",".join(cells)
+    (folder / "months" / "2023-03.csv").write_text("\n".join(broken) + "\n")
+    (folder / "tickets.yaml").write_text("""\
+datasets:
+  team_tickets:
+    source: months/{month}.csv
+    timestamp: opened_at
+    start: 2023-01
+    end: 2023-03
+    id: ticket_id
+    labels: [escalated]
+""")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    env = {"DRIFT_DATA_DIR": str(tmp_path / "data"), "DRIFT_CONFIG": str(folder)}
+    defs = build_defs(env)
+    try:
+        _run(defs, "team_tickets__reference_job", instance)
+        _run(defs, "team_tickets__monthly_drift_job", instance, "2023-02-01")
+        store = defs.resources["warehouse"].dataset("team_tickets")
+        kinds = store.stored_schema().kinds
+        assert kinds["opened_at"] == "datetime" and kinds["ticket_id"] == "text"
+        assert kinds["previous_tickets"] == "int" and kinds["sentiment"] == "float"
+        assert store.month_counts() == {"2023-02": len(generate_month("2023-02"))}
+        result = defs.resolve_job_def("team_tickets__monthly_drift_job").execute_in_process(
+            instance=instance, partition_key="2023-03-01", run_config=QUIET,
+            raise_on_error=False)
+        assert not result.success
+        failure = next(e for e in result.all_events if e.is_step_failure)
+        message = failure.step_failure_data.error.message
+        assert "months/2023-03.csv" in message and "customer_tenure_days" in message
+        assert "row 6" in message and "'many'" in message
+        assert "2023-03" not in store.month_counts()  # nothing of the broken month written
+    finally:
+        defs.resources["warehouse"].dispose()
+
+
+def test_a_dataset_name_too_long_for_a_schema_is_refused(tmp_path):
+    from drift_assets.lib.declaration import DeclarationError, load_declarations
+
+    declared = tmp_path / "long.yaml"
+    declared.write_text(f"datasets:\n  {'a' * 49}:\n    timestamp: t\n    start: 2020-01\n")
+    with pytest.raises(DeclarationError, match="at most 48 characters"):
+        load_declarations(declared)
+    declared.write_text(f"datasets:\n  {'a' * 48}:\n    timestamp: t\n    start: 2020-01\n")
+    assert list(load_declarations(declared)) == ["a" * 48]

@@ -109,7 +109,8 @@ def _months(location: str, timestamp: str, timestamp_format: str | None = None
 def declaration(location: str, name: str, timestamp: str | None = None) -> str:
     """A declaration of the table at ``location`` that ``config check`` accepts as it is."""
     if not NAME.match(name):
-        raise DeclarationError(location, f"dataset name {name!r} must match [a-z][a-z0-9_]*")
+        raise DeclarationError(location, f"dataset name {name!r} must match [a-z][a-z0-9_]*, "
+                               "at most 48 characters")
     sample = read_sample(location)
     if sample.empty:
         raise DeclarationError(location, "the file has a header but no rows")

@@ -53,7 +53,9 @@ from typing import Any
 from drift_assets.lib.months import month_label
 from drift_assets.lib.reference import ReferenceChoice
 
-NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# At most 48 characters: the name is also a PostgreSQL schema (drift_<name>), whose identifiers
+# PostgreSQL cuts at 63 bytes, so two long names could otherwise meet in one schema.
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 IMPORT_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 TASKS = ("regression", "classification")
 METRICS = {
@@ -247,8 +249,9 @@ class _Reader:
 def parse_dataset(file: str, dataset: Any, body: Any) -> Dataset:
     """One dataset's declaration, checked key by key."""
     if not isinstance(dataset, str) or not NAME.match(dataset):
-        raise DeclarationError(file, f"dataset name {dataset!r} must match [a-z][a-z0-9_]* "
-                               "(it becomes the asset key prefix and the group)", str(dataset))
+        raise DeclarationError(file, f"dataset name {dataset!r} must match [a-z][a-z0-9_]*, "
+                               "at most 48 characters (it becomes the asset key prefix, the "
+                               "group and the warehouse schema)", str(dataset))
     r = _Reader(file, dataset)
     body = r.mapping("", body, DATASET_KEYS)
     for required in ("timestamp", "start"):
