@@ -1,4 +1,4 @@
-"""drift_assets: a Dagster project that keeps a demand model healthy as production data drifts."""
+"""drift_assets: a Dagster project that keeps models healthy as their production data drifts."""
 
 
 def __getattr__(name: str):
@@ -8,3 +8,8 @@ def __getattr__(name: str):
 
         return defs
     raise AttributeError(name)
+
+
+def __dir__() -> list[str]:
+    # `dagster dev -m drift_assets` finds the Definitions among the names the package lists
+    return sorted({*globals(), "defs"})

@@ -38,6 +38,12 @@ class Monitored:
     def key(self, asset: str) -> AssetKey:
         return AssetKey([self.name, asset])
 
+    def labels(self, stage: str) -> dict:
+        """What the UI groups and filters an asset by: the dataset's group, its declared owners,
+        and tags naming the dataset and the stage (ingest, quality, drift, model)."""
+        return {"group_name": self.name, "owners": list(self.dataset.owners),
+                "tags": {"dataset": self.name, "stage": stage}}
+
     def job_name(self, job: str) -> str:
         return f"{self.name}__{job}"
 

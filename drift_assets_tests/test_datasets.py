@@ -333,3 +333,16 @@ def test_a_dataset_name_too_long_for_a_schema_is_refused(tmp_path):
         load_declarations(declared)
     declared.write_text(f"datasets:\n  {'a' * 48}:\n    timestamp: t\n    start: 2020-01\n")
     assert list(load_declarations(declared)) == ["a" * 48]
+
+
+def test_owners_are_emails_or_teams(tmp_path):
+    from drift_assets.lib.declaration import DeclarationError, load_declarations
+
+    declared = tmp_path / "owners.yaml"
+    declared.write_text("datasets:\n  mine:\n    timestamp: t\n    start: 2020-01\n"
+                        "    owners: [team:ml, someone@example.com]\n")
+    assert load_declarations(declared)["mine"].owners == ("team:ml", "someone@example.com")
+    declared.write_text("datasets:\n  mine:\n    timestamp: t\n    start: 2020-01\n"
+                        "    owners: [the ml team]\n")
+    with pytest.raises(DeclarationError, match="key 'owners': 'the ml team' is neither"):
+        load_declarations(declared)

@@ -180,3 +180,32 @@ def test_celery_refuses_to_load_naming_every_problem(tmp_path):
             build_defs({**base, **env})
     with pytest.raises(ValueError, match="DRIFT_EXECUTOR='dask-ish' is not known"):
         build_defs({"DRIFT_EXECUTOR": "dask-ish"})
+
+
+def test_the_package_is_a_code_location_named_drift_assets_with_owners_and_tags():
+    """`dagster dev -m drift_assets` finds the Definitions (Dagster lists the package's members),
+    workspace.yaml names the location drift_assets, and every asset carries its dataset's
+    declared owners and tags naming the dataset and the stage."""
+    import inspect
+
+    import yaml
+    from dagster import Definitions
+
+    import drift_assets
+    from drift_assets.settings import PROJECT_ROOT
+
+    found = [v for _, v in inspect.getmembers(drift_assets) if isinstance(v, Definitions)]
+    assert len(found) == 1
+    workspace = yaml.safe_load((PROJECT_ROOT / "workspace.yaml").read_text())
+    assert workspace["load_from"][0]["python_module"]["location_name"] == "drift_assets"
+    stages = {"reference_table": "ingest", "current_data": "ingest",
+              "data_quality_report": "quality", "reference_profile": "drift",
+              "drift_report": "drift", "trained_model": "model", "model_performance": "model"}
+    owners = {"bike_sharing": ["team:demand-forecasting"],
+              "support_tickets": ["team:support-analytics"]}
+    specs = [s for a in found[0].assets for s in a.specs]
+    assert len(specs) == 14
+    for spec in specs:
+        dataset, name = spec.key.path
+        assert spec.owners == owners[dataset], spec.key
+        assert spec.tags["dataset"] == dataset and spec.tags["stage"] == stages[name]

@@ -319,7 +319,7 @@ def build_drift_assets(monitored: Monitored, settings: DriftSettings) -> list[As
 
     @asset(
         key=monitored.key("reference_profile"),
-        group_name=monitored.name,
+        **monitored.labels("drift"),
         kinds={"pandas"},
         partitions_def=monitored.partitions,
         deps=deps,
@@ -336,7 +336,7 @@ def build_drift_assets(monitored: Monitored, settings: DriftSettings) -> list[As
 
     @asset(
         key=monitored.key("drift_report"),
-        group_name=monitored.name,
+        **monitored.labels("drift"),
         kinds={"evidently", "pandas"},
         partitions_def=monitored.partitions,
         deps=[monitored.key("reference_table"), monitored.key("current_data"),

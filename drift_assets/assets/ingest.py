@@ -48,8 +48,8 @@ def _frame_summary(frame: pd.DataFrame, time: str) -> dict:
 def build_ingest_assets(monitored: Monitored) -> list[AssetsDefinition]:
     """``reference_table`` and ``current_data`` of one dataset."""
 
-    @asset(name="reference_table", key_prefix=monitored.name, group_name=monitored.name,
-           kinds=KINDS)
+    @asset(name="reference_table", key_prefix=monitored.name, kinds=KINDS,
+           **monitored.labels("ingest"))
     def reference_table(source: DataSource, warehouse: Warehouse, settings: DriftSettings
                         ) -> MaterializeResult:
         """The baseline the model was trained on: the configured reference months (default
@@ -76,8 +76,9 @@ def build_ingest_assets(monitored: Monitored) -> list[AssetsDefinition]:
             }
         )
 
-    @asset(name="current_data", key_prefix=monitored.name, group_name=monitored.name,
-           kinds=KINDS, partitions_def=monitored.partitions, deps=[reference_table])
+    @asset(name="current_data", key_prefix=monitored.name, kinds=KINDS,
+           partitions_def=monitored.partitions, deps=[reference_table],
+           **monitored.labels("ingest"))
     def current_data(context: AssetExecutionContext, source: DataSource, warehouse: Warehouse
                      ) -> MaterializeResult:
         """One month of production data, checked against the dataset's schema and written to

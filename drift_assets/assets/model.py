@@ -265,7 +265,7 @@ def build_model_assets(monitored: Monitored) -> list[AssetsDefinition]:
 
     @asset(
         key=monitored.key("trained_model"),
-        group_name=monitored.name,
+        **monitored.labels("model"),
         kinds={"scikitlearn", "pandas"},
         deps=[monitored.key("reference_table"), monitored.key("current_data")],
         description=f"{spec.estimator} ({spec.task} of {spec.target}"
@@ -305,7 +305,7 @@ def build_model_assets(monitored: Monitored) -> list[AssetsDefinition]:
 
     @asset(
         key=monitored.key("model_performance"),
-        group_name=monitored.name,
+        **monitored.labels("model"),
         kinds={"scikitlearn", "pandas"},
         partitions_def=monitored.partitions,
         deps=[monitored.key("current_data"), monitored.key("data_quality_report"),

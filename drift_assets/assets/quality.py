@@ -69,7 +69,7 @@ def build_quality_asset(monitored: Monitored) -> AssetsDefinition:
 
     @asset(
         key=key,
-        group_name=monitored.name,
+        **monitored.labels("quality"),
         kinds={"pandas"},
         partitions_def=monitored.partitions,
         deps=[monitored.key("reference_table"), monitored.key("current_data")],

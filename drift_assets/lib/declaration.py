@@ -40,6 +40,7 @@ The keys, with what they mean::
           scale: false            # optional: numeric inputs standardised first (default true)
         notify:
           slack_channel: "#channel"
+        owners: [team:ml, someone@example.com]   # optional: the assets' owners in Dagster
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from drift_assets.lib.reference import ReferenceChoice
 # At most 48 characters: the name is also a PostgreSQL schema (drift_<name>), whose identifiers
 # PostgreSQL cuts at 63 bytes, so two long names could otherwise meet in one schema.
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+OWNER = re.compile(r"^(team:[A-Za-z0-9_.-]+|[^@\s]+@[^@\s]+\.[^@\s]+)$")  # Dagster's forms
 IMPORT_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 TASKS = ("regression", "classification")
 METRICS = {
@@ -122,6 +124,7 @@ class Dataset:
     columns: dict[str, ColumnRule] = field(default_factory=dict)
     model: ModelSpec | None = None
     slack_channel: str | None = None
+    owners: tuple[str, ...] = ()
 
     @property
     def generated(self) -> bool:
@@ -141,7 +144,7 @@ class Dataset:
 
 DATASET_KEYS = {"source", "timestamp", "timestamp_format", "start", "end", "id", "labels",
                 "features", "categorical", "reference", "thresholds", "drift_share", "persistence",
-                "quality", "model", "notify"}
+                "quality", "model", "notify", "owners"}
 QUALITY_KEYS = {"missing_share", "columns"}
 RULE_KEYS = {"missing_share", "min", "max", "allowed"}
 MODEL_KEYS = {"target", "task", "estimator", "params", "target_transform", "metric", "features",
@@ -300,6 +303,12 @@ def parse_dataset(file: str, dataset: Any, body: Any) -> Dataset:
         values.update(_quality(r, body["quality"]))
     if body.get("model") is not None:
         values["model"] = _model(r, body["model"])
+    if "owners" in body:
+        owners = r.columns("owners", body["owners"])
+        odd = [o for o in owners if not OWNER.match(o)]
+        if odd:
+            r.fail("owners", f"{odd[0]!r} is neither an email address nor team:NAME")
+        values["owners"] = owners
     if "notify" in body:
         notify = r.mapping("notify", body["notify"], NOTIFY_KEYS)
         if "slack_channel" in notify:
