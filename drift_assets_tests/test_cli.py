@@ -107,7 +107,9 @@ def test_backfill_prints_the_summary_and_retrains_on_drift(tmp_path):
     lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("2011-")}
     assert sorted(lines) == [f"2011-0{m}" for m in range(1, 9)]
     assert " no " in lines["2011-01"]  # the reference month against itself
-    assert "DRIFT" in lines["2011-07"] and "retrained v1" in lines["2011-07"]
+    assert "DRIFT" in lines["2011-07"] and "in retrain v1" in lines["2011-07"]
+    # the one retrain, and the months whose crossings it answers, said once
+    assert "retrain:  v1, one run and one alert for the crossing" in out
     assert lines["2011-02"].split()[1] == "28"
     assert "reports:" in out and "instance: DAGSTER_HOME=" in out
     data = tmp_path / "data"
@@ -117,7 +119,7 @@ def test_backfill_prints_the_summary_and_retrains_on_drift(tmp_path):
     assert len(outbox) == 1 and "2011-07" in json.loads(outbox[0])["title"]
     # A re-run replaces the months; their crossings were alerted already: no second retrain.
     again = _backfill(tmp_path, "2011-01", "2011-08")
-    assert "retrained" not in again and "since the alert for 2011-02, 2011-07" in again
+    assert "retrain" not in again and "since the alert for 2011-02, 2011-07" in again
     assert len((data / "notifications.jsonl").read_text().splitlines()) == 1
     assert not (data / "models" / "bike_sharing" / "v0002").exists()
     history = json.loads(_run(tmp_path, "history", "--json"))

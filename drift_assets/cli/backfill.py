@@ -265,8 +265,12 @@ def _backfill(defs, monitored, days: list[dt.date], out) -> int:
     skip, versions = run_sensor_once(defs, instance, monitored)
     for row in rows:
         if row["month"] in versions:
-            row["action"] = f"retrained v{versions[row['month']]}"
+            row["action"] = f"crossing: in retrain v{versions[row['month']]}"
     _print_summary(rows, skip, out)
+    for version in sorted({v for v in versions.values() if v is not None}):
+        months = sorted(m for m, v in versions.items() if v == version)
+        print(f"retrain:  v{version}, one run and one alert for the crossing"
+              f"{'s' if len(months) > 1 else ''} in {', '.join(months)}", file=out)
     if failed:
         print(f"drift-assets backfill: {name}: {len(failed)} of {len(rows)} month(s) failed: "
               f"{', '.join(failed)}", file=sys.stderr)
