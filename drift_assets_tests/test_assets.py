@@ -96,7 +96,14 @@ def test_quality_checks_show_as_asset_checks(resources, instance, reference):
     result = _run_month("2011-07", resources, instance)
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert set(checks) == {"missing_values", "schema", "stuck_values", "impossible_values",
-                           "constant_columns", "value_ranges"}
+                           "constant_columns", "value_ranges", "drift"}
+    # the month's drift verdict is a check too: WARN, naming the columns, never blocking
+    drift = checks["drift"]
+    assert drift.asset_key == key("drift_report") and drift.severity.value == "WARN"
+    verdict = _metadata(result, "drift_report")
+    assert verdict["drift_detected"] is True and not drift.passed  # July against January
+    assert drift.metadata["columns"].value == verdict["drifted_columns"]
+    assert drift.description.startswith("drift against fixed:2011-01: share ")
     assert checks["missing_values"].passed and checks["schema"].passed
     assert not checks["value_ranges"].passed  # July is warmer than every January day
     assert "temp" in checks["value_ranges"].metadata["columns"].value

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetDep,
     AssetExecutionContext,
     AssetRecordsFilter,
@@ -217,7 +220,23 @@ def test_month(context: AssetExecutionContext, monitored: Monitored,
         **drift_metadata(record),
         "report_sampled": bool(rendered["sampled"]),
         "drift_chart": MetadataValue.path(chart),
-    })
+    }, check_results=[drift_check(record)])
+
+
+DRIFT_CHECK = "drift"
+
+
+def drift_check(record: DriftRecord) -> AssetCheckResult:
+    """The month's verdict as a WARN check, so that a drifted month shows on the graph, the
+    catalog and the run, not only in the metadata; it never blocks (drift is news, not a broken
+    month)."""
+    causes = "; ".join(record.cause_details) if record.drift else ""
+    return AssetCheckResult(
+        check_name=DRIFT_CHECK, passed=not record.drift, severity=AssetCheckSeverity.WARN,
+        description=(f"drift against {record.describe_window()}: share {record.share:.2f} "
+                     f">= {record.share_threshold:.2f}; {causes}" if record.drift else
+                     f"no drift against {record.describe_window()}: share {record.share:.2f}"),
+        metadata={"columns": ", ".join(record.causes), "drift_share": record.share})
 
 
 def _record(month: str, window: ReferenceWindow, settings: DriftSettings, verdict: Verdict,
@@ -342,6 +361,10 @@ def build_drift_assets(monitored: Monitored, settings: DriftSettings) -> list[As
         deps=[monitored.key("reference_table"), monitored.key("current_data"),
               monitored.key("data_quality_report"), reference_profile],
         code_version=settings_version(settings, *REPORT_FIELDS),
+        check_specs=[AssetCheckSpec(
+            DRIFT_CHECK, asset=monitored.key("drift_report"), blocking=False,
+            description="WARN when the month drifted against its reference window, naming the "
+            "drifted columns with their scores and thresholds (the pipeline's verdict)")],
     )
     def drift_report(context: AssetExecutionContext, warehouse: Warehouse,
                      settings: DriftSettings, cluster: DaskCluster) -> MaterializeResult:

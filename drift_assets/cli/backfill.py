@@ -242,7 +242,8 @@ def _backfill(defs, monitored, days: list[dt.date], out) -> int:
         if drift is not None and drift.run_id != result.run_id:
             drift = None  # an earlier run's verdict, not this one's
         ingest = result.asset_materializations_for_node(loaded)
-        checks = [e for e in result.get_asset_check_evaluations() if not e.passed]
+        checks = [e for e in result.get_asset_check_evaluations() if not e.passed
+                  and e.asset_key == monitored.key("data_quality_report")]
         failure = _failure(result) or (None if result.success else "the run failed")
         row = {
             "month": month,
