@@ -86,8 +86,9 @@ class Monitored:
             if "://" not in location:  # a path, glob or {month} pattern: from the declaring file
                 path = Path(location).expanduser()
                 location = str(path if path.is_absolute() else Path(d.file).parent / path)
-            unique = resource.unique_days if isinstance(resource, FileSource) else True
-            return FileSource(location=location, unique_days=unique)
+            # a declared table may hold many rows a day (sales, tickets): its id, when it has
+            # one, is what must not repeat; one row a day is the bike table's rule
+            return FileSource(location=location, unique_days=False)
         example = self.example
         if example is not None and isinstance(resource, GeneratedSource):
             return GeneratedSource(seed=resource.seed, rows_per_day=resource.rows_per_day,

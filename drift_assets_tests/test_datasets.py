@@ -346,3 +346,22 @@ def test_owners_are_emails_or_teams(tmp_path):
                         "    owners: [the ml team]\n")
     with pytest.raises(DeclarationError, match="key 'owners': 'the ml team' is neither"):
         load_declarations(declared)
+
+
+def test_a_declared_daily_table_may_hold_many_rows_a_day(tmp_path):
+    """Sales with a date and an order id: many orders a day load (the id must not repeat, the
+    day may), where the bike table's own rule is one row a day."""
+    from drift_assets.lib.declaration import load_declarations
+    from drift_assets.monitored import Monitored
+    from drift_assets.resources import GeneratedSource
+
+    (tmp_path / "sales.csv").write_text(
+        "order,day,amount\n1,2024-01-02,5.0\n2,2024-01-02,7.5\n3,2024-01-03,1.0\n")
+    (tmp_path / "sales.yaml").write_text(
+        "datasets:\n  sales:\n    source: sales.csv\n    timestamp: day\n    start: 2024-01\n"
+        "    end: 2024-01\n    id: order\n")
+    sales = Monitored(load_declarations(tmp_path / "sales.yaml")["sales"])
+    source = sales.source(GeneratedSource())
+    schema, rows = source.load_inferred(["2024-01"], sales.schema_hint)
+    assert schema.kinds == {"order": "int", "day": "date", "amount": "float"}
+    assert len(rows) == 3 and rows["day"].nunique() == 2
