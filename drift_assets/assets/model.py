@@ -92,10 +92,11 @@ class _Model:
         return cls(spec, tuple(features), categorical, schema.timestamp)
 
     def holdout(self, frame: pd.DataFrame, start) -> pd.DataFrame:
-        """The labelled rows from the holdout's first timestamp, which the gate and the
-        performance estimator share."""
+        """The labelled rows from the holdout's first timestamp (a date, a datetime or the text
+        the store's metadata keeps of either), which the gate and the performance estimator
+        share."""
         rows = modelling.labelled_rows(frame, self.spec, self.features, self.timestamp)
-        return rows[rows[self.timestamp] >= start]
+        return rows[pd.to_datetime(rows[self.timestamp]) >= pd.Timestamp(str(start))]
 
 
 def _train_and_register(name: str, model: _Model, registry: ModelRegistry, store: ModelStore,
@@ -111,12 +112,9 @@ def _train_and_register(name: str, model: _Model, registry: ModelRegistry, store
                                  model.timestamp, holdout_share=settings.holdout_share)
         stored = _store(name, store, model, result,
                         model.holdout(frame, result.holdout_start), config, request)
-    start = pd.Timestamp(stored.metadata["holdout_start"])
-    if isinstance(frame[model.timestamp].iloc[0], dt.date) and \
-            not isinstance(frame[model.timestamp].iloc[0], dt.datetime):
-        start = start.date()
     decision, production_score = _gate_against_production(
-        registry, store, model, stored.metadata["holdout_score"], model.holdout(frame, start),
+        registry, store, model, stored.metadata["holdout_score"],
+        model.holdout(frame, stored.metadata["holdout_start"]),
         settings.promotion_tolerance)
     record = _record(name, model.spec.metric, stored, production_score, config.reason, request)
     registry.register(record, event_detail=f"trained ({config.reason})",
