@@ -19,6 +19,10 @@ from drift_assets.lib.reference import ReferenceChoice
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
+# `drift-assets reports` serves the reports folder here; `make dev` starts it beside the UI.
+DEFAULT_REPORTS_URL = "http://127.0.0.1:3001"
+
+
 class SettingsError(ValueError):
     """A variable with a value the project cannot use; the message names it."""
 
@@ -111,6 +115,8 @@ class Settings:
     executor: str  # "" (Dagster's default), "in_process" or "celery"
     celery_broker_set: bool
     celery_backend_set: bool
+    # DRIFT_REPORTS_URL: where ``reports_dir`` is served, for the links in the UI and alerts
+    reports_url: str = DEFAULT_REPORTS_URL
     config_path: Path = PROJECT_ROOT / "drift_assets.yaml"  # DRIFT_CONFIG: the declarations
     drift: dict = field(default_factory=dict)  # DriftSettings fields the environment sets
     variables: frozenset[str] = frozenset()  # every name set, for dagster.yaml's {env: …}
@@ -142,6 +148,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                             "channel to post to, e.g. #model-alerts")
     url = (env.get("DRIFT_WAREHOUSE_URL") or "").strip()
     incoming = env.get("DRIFT_S3_INCOMING_PREFIX") or "incoming/"
+    reports_url = (env.get("DRIFT_REPORTS_URL") or DEFAULT_REPORTS_URL).strip().rstrip("/")
+    if not reports_url.startswith(("http://", "https://")) or "@" in reports_url:
+        # no credentials in a link that is shown in the UI and posted to Slack
+        raise SettingsError("DRIFT_REPORTS_URL must be an http:// or https:// address without "
+                            "credentials, where the reports folder is served")
     settings = Settings(
         data_dir=data,
         dagster_home=Path(env.get("DAGSTER_HOME") or data / "dagster_home"),
@@ -161,6 +172,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         executor=executor,
         celery_broker_set=bool(env.get("DRIFT_CELERY_BROKER")),
         celery_backend_set=bool(env.get("DRIFT_CELERY_BACKEND")),
+        reports_url=reports_url,
         config_path=Path(env.get("DRIFT_CONFIG") or PROJECT_ROOT / "drift_assets.yaml"),
         drift=drift_values(env),
         variables=frozenset(env),

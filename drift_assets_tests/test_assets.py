@@ -71,10 +71,27 @@ def test_january_reference_against_july_drifts(resources, instance, reference):
     assert rows["weathersit"]["method"] in ("chisquare", "z")
     assert 0 < drift["psi/temp"] and 0 < drift["ks_statistic/temp"] <= 1
     assert "psi/weathersit" not in drift  # PSI and K-S are for numeric features
-    html = Path(drift["report"])
-    assert html.name == "drift_2011-07.html" and html.stat().st_size > 10_000
-    assert html.parent.name == "bike_sharing"  # reports/<dataset>/
-    assert "windspeed" in html.read_text()
+    # the link opens the month's page where the reports folder is served (DRIFT_REPORTS_URL)
+    assert drift["report"] == "http://127.0.0.1:3001/bike_sharing/2011-07.html"
+    assert drift["all_months"] == "http://127.0.0.1:3001/bike_sharing/index.html"
+    folder = Path(resources["settings"].reports_dir) / "bike_sharing"
+    page = (folder / "2011-07.html").read_text()
+    # the page says what the pipeline decided, then Evidently's own view, marked as such
+    assert page.index("The pipeline's verdict") < page.index("Evidently's view")
+    assert "DRIFT" in page and "fixed:2011-01" in page and "windspeed" in page
+    evidently = folder / "evidently" / "2011-07.html"
+    assert "evidently/2011-07.html" in page and evidently.stat().st_size < 1_000_000
+    # Evidently's 3.5 MB script is shared by the folder's reports, not copied into each
+    library = folder / "evidently" / "js" / f"evidently.{_evidently_version()}.js"
+    assert library.stat().st_size > 3_000_000
+    assert f'src="js/{library.name}"' in evidently.read_text()
+    assert drift["drift_over_time"].startswith("![drift share per month](data:image/png;base64,")
+
+
+def _evidently_version() -> str:
+    import evidently
+
+    return evidently.__version__
 
 
 def test_two_samples_of_one_month_do_not_drift(env, instance):
@@ -108,7 +125,9 @@ def test_quality_checks_show_as_asset_checks(resources, instance, reference):
     assert not checks["value_ranges"].passed  # July is warmer than every January day
     assert "temp" in checks["value_ranges"].metadata["columns"].value
     quality = _metadata(result, "data_quality_report")
-    assert quality["passed"] is True and "| temp " in quality["profile"]
+    assert quality["passed"] is True and "errors" not in quality  # no empty entry
+    profile = {r.data["column"]: r.data for r in quality["profile"].records}  # a table
+    assert profile["temp"]["type"] == "float" and profile["temp"]["outside seen range"] > 0.05
 
 
 def test_a_failed_quality_check_blocks_the_drift_check(resources, instance, reference, tmp_path):

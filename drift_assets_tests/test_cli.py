@@ -113,7 +113,8 @@ def test_backfill_prints_the_summary_and_retrains_on_drift(tmp_path):
     assert lines["2011-02"].split()[1] == "28"
     assert "reports:" in out and "instance: DAGSTER_HOME=" in out
     data = tmp_path / "data"
-    assert (data / "reports" / "bike_sharing" / "drift_2011-07.html").is_file()
+    assert (data / "reports" / "bike_sharing" / "2011-07.html").is_file()
+    assert (data / "reports" / "bike_sharing" / "index.html").is_file()
     assert (data / "models" / "bike_sharing" / "v0001" / "model.joblib").is_file()
     outbox = (data / "notifications.jsonl").read_text().splitlines()
     assert len(outbox) == 1 and "2011-07" in json.loads(outbox[0])["title"]
@@ -129,6 +130,69 @@ def test_backfill_prints_the_summary_and_retrains_on_drift(tmp_path):
     assert july["alerts"].startswith("drift alert, retrain run")
     assert "temp" in {d["column"] for d in july["drifted"]} and july["quality_failed"] == []
     assert next(r for r in history if r["month"] == "2011-03")["alerts"].startswith("none")
+
+
+@pytest.mark.slow
+def test_the_demo_trains_first_and_shows_the_plain_way_beside_the_verdict(tmp_path):
+    """`make demo`'s backfill: the recommended mode, a first model trained on the reference so
+    every month is scored, and beside each verdict what Evidently's defaults against the fixed
+    reference would have said."""
+    variables = {"DRIFT_REFERENCE": "seasonal", "DRIFT_THRESHOLDS": "calibrated"}
+    out = _run(tmp_path, "backfill", "--dataset", "bike_sharing", "--from", "2011-01", "--to",
+               "2011-04", "--train-first", **variables)
+    header = next(line for line in out.splitlines() if line.lstrip().startswith("month"))
+    assert header.split() == ["month", "rows", "quality", "drift_share", "drift",
+                              "evidently_defaults", "action"]
+    assert "evidently_defaults: Evidently's tests and thresholds against the fixed reference" \
+        in out
+    history = json.loads(_run(tmp_path, "history", "--json", **variables))
+    scored = {r["month"]: r for r in history}
+    # the first model (v1, on the reference) scored every month, each with its realized error
+    assert [scored[m]["realized"] is not None for m in sorted(scored)] == [True] * len(scored)
+    models = _run(tmp_path, "models", "list", "--dataset", "bike_sharing", **variables)
+    assert "first model, on the reference" in models
+    again = _run(tmp_path, "backfill", "--dataset", "bike_sharing", "--from", "2011-01", "--to",
+                 "2011-01", "--train-first", **variables)
+    assert "first model" not in again  # a model exists: nothing trained first
+
+
+def test_reports_serves_the_folder_and_a_taken_port_is_one_line(tmp_path):
+    import socket
+    import time
+    import urllib.request
+
+    folder = tmp_path / "data" / "reports" / "bike_sharing"
+    folder.mkdir(parents=True)
+    (folder / "2011-07.html").write_text("<h1>the month</h1>")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DRIFT_DATA_DIR": str(tmp_path / "data"),
+           "DRIFT_REPORTS_URL": f"http://127.0.0.1:{port}"}
+    server = subprocess.Popen([COMMAND, "reports"], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/bike_sharing/2011-07.html", timeout=5) as page:
+                    assert page.read() == b"<h1>the month</h1>"
+                    break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.3)
+        second = subprocess.run([COMMAND, "reports"], env=env, capture_output=True, text=True,
+                                timeout=60)
+        assert second.returncode == 2
+        assert second.stderr.startswith(f"drift-assets reports: cannot listen on 127.0.0.1:"
+                                        f"{port}") and len(second.stderr.splitlines()) == 1
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    bad = subprocess.run([COMMAND, "reports"], capture_output=True, text=True, timeout=60,
+                         env={**env, "DRIFT_REPORTS_URL": "http://user:secret@host/"})
+    assert bad.returncode == 2 and "secret" not in bad.stderr and "DRIFT_REPORTS_URL" in \
+        bad.stderr
 
 
 HELD_OUT_SEED = 7  # not among the seeds (0-5) the alert rules were chosen on

@@ -10,6 +10,7 @@ from drift_assets.lib.history import (
     ColumnVerdict,
     DriftRecord,
     MonthHistory,
+    QualityColumn,
     QualityFinding,
     QualityRecord,
     RelationRecord,
@@ -87,3 +88,24 @@ def test_alerted_months_and_alike_effects_come_from_the_records(history):
     # alike: no drift, against its own window, not cleared as moved with its twin
     assert history.alike_effects(before="2012-12") == {"hum": [0.11]}
     assert history.alike_effects(before="2012-01") == {}
+
+
+def test_a_month_is_held_to_the_range_of_the_clean_months_before_it(history):
+    """Each quality record keeps its columns' ranges; a month's seen range is the union over
+    the months before it that passed their blocking checks: a broken month widens nothing,
+    and a month re-run is not held to itself."""
+    def record(month, passed, low, high):
+        return history.record_quality(QualityRecord(
+            month, passed, [], columns=[QualityColumn("temp", 0.0, low, high),
+                                        QualityColumn("notes", 0.5)]))
+
+    record("2011-02", True, 0.1, 0.5)
+    record("2011-03", False, -5.0, 9.0)  # an impossible value: not a range to keep
+    record("2011-04", True, 0.2, 0.9)
+    assert history.seen_ranges(before="2011-02") == {}
+    assert history.seen_ranges(before="2011-04") == {"temp": (0.1, 0.5)}
+    assert history.seen_ranges(before="2011-05") == {"temp": (0.1, 0.9)}
+    record("2011-04", True, 0.3, 0.4)  # re-run: the newest record of the month counts
+    assert history.seen_ranges(before="2011-05") == {"temp": (0.1, 0.5)}
+    back = history.quality_records()["2011-04"]
+    assert back.columns == [QualityColumn("notes", 0.5), QualityColumn("temp", 0.0, 0.3, 0.4)]

@@ -59,6 +59,22 @@ def test_warnings_alone_do_not_fail():
     assert report.passed
 
 
+def test_a_month_within_the_range_seen_before_is_not_out_of_range():
+    """July against a January reference is out of range; with the months since seen (a range
+    reaching July's warmth), it is not, and the message names the range it was held to."""
+    reference, current = _month("2011-01"), _month("2011-07")
+    alone = quality.assess(current, reference, FEATURES)
+    assert "temp" in {f.column for f in alone.findings_for("value_ranges")}
+    assert "the reference range" in alone.findings_for("value_ranges")[0].message
+    seen = {"temp": (0.0, 1.0), "atemp": (0.0, 1.0)}
+    widened = quality.assess(current, reference, FEATURES, seen=seen)
+    assert not {"temp", "atemp"} & {f.column for f in widened.findings_for("value_ranges")}
+    partly = quality.assess(current, reference, FEATURES,
+                            seen={"temp": (0.3, float(current["temp"].quantile(0.5)))})
+    message = next(f.message for f in partly.findings_for("value_ranges") if f.column == "temp")
+    assert "the range seen before" in message
+
+
 def test_relations_between_columns():
     """A temperature rescaled while the feeling temperature is not breaks their relation; the
     same month a year later, with its own weather, does not; humidity and wind, which the other

@@ -68,7 +68,29 @@ READ_GRAPH = """() => {
 @pytest.fixture(scope="module")
 def ui_env(tmp_path_factory) -> dict[str, str]:
     tmp = tmp_path_factory.mktemp("ui")
-    return {**os.environ, "DRIFT_DATA_DIR": str(tmp / "data"), "DAGSTER_HOME": str(tmp / "home")}
+    return {**os.environ, "DRIFT_DATA_DIR": str(tmp / "data"), "DAGSTER_HOME": str(tmp / "home"),
+            "DRIFT_REPORTS_URL": f"http://127.0.0.1:{_free_port()}"}
+
+
+@pytest.fixture(scope="module")
+def reports(ui_env):
+    """`drift-assets reports` serving the reports folder, as `make dev` runs it beside the UI."""
+    server = subprocess.Popen([sys.executable, "-m", "drift_assets.cli", "reports"], cwd=ROOT,
+                              env=ui_env, stderr=subprocess.PIPE, text=True)
+    base = ui_env["DRIFT_REPORTS_URL"]
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/", timeout=5):
+                    break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, server.stderr
+                time.sleep(0.3)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -219,6 +241,86 @@ def test_drift_report_shows_the_latest_drift_share_and_per_column_table(page, ui
         assert per_column[column]["drifted"] == str(record["drifted"]).lower()
     drifted = sorted(c for c, r in per_column.items() if r["drifted"] == "true")
     assert sorted(filter(None, _value(_row(page, "drifted_columns")).split(", "))) == drifted
+
+
+def test_a_month_report_opens_from_its_materialization_in_one_click(page, reports):
+    """The `report` entry of a drift_report materialization is a link; one click opens the
+    month's page with the pipeline's verdict first and Evidently's report below it, marked as
+    Evidently's view, its script shared by the folder."""
+    page.goto(f"/assets/{key('drift_report').to_user_string()}?view=events")
+    address = f"{reports}/{BIKE.name}/2011-03.html"
+    link = _row(page, "report").get_by_role("link", name=address)  # the address itself
+    expect(link).to_have_attribute("href", address)
+    with page.context.expect_page() as opened:
+        link.click()
+    month = opened.value
+    try:
+        month.set_viewport_size(VIEWPORT)
+        expect(month.get_by_role("heading", name=re.compile(f"^{BIKE.name} · 2011-03: "))
+               ).to_be_visible()
+        expect(month.get_by_role("heading", name="The pipeline's verdict (what the sensor acts "
+                                 "on)")).to_be_visible()
+        expect(month.get_by_text("Compared with")).to_be_visible()
+        for feature in FEATURES:
+            expect(month.locator("table").first.get_by_text(feature, exact=True)).to_be_visible()
+        # Evidently's report renders inside the page, from the shared script
+        evidently = month.frame_locator("iframe")
+        expect(evidently.get_by_text("Dataset Drift").first).to_be_visible()
+        _screenshot(month, "month_report")
+        # the page's link to every month: the grid of score against threshold
+        month.get_by_role("link", name=f"All months of {BIKE.name}").click()
+        expect(month.get_by_role("heading", name=f"{BIKE.name}: drift and quality month by "
+                                 "month")).to_be_visible()
+        for first_day in MONTHS:
+            expect(month.get_by_role("link", name=first_day[:7], exact=True)).to_be_visible()
+        images = month.locator("img")
+        expect(images.first).to_be_visible()
+        for index in range(images.count()):  # every chart loaded, none broken
+            assert images.nth(index).evaluate("img => img.naturalWidth") > 300
+        _screenshot(month, "all_months")
+    finally:
+        month.close()
+
+
+def test_drift_over_time_and_the_drift_check_are_in_the_ui(page, ui_env):
+    """The drift share of every month is plotted (Plots, by materialization: one point per
+    month of the backfill) and drawn inline in the latest materialization; the drift check is
+    partitioned as the asset is: its history shows each month's evaluation on its partition,
+    a drifted month as a warning."""
+    page.goto(f"/assets/{key('drift_report').to_user_string()}")
+    page.get_by_role("button", name="Plots").click()
+    page.get_by_role("button", name="Events").first.click()
+    plot = page.locator("div").filter(has=page.get_by_text("drift_share", exact=True)).filter(
+        has=page.locator("canvas")).last
+    expect(plot.locator("canvas")).to_be_visible()
+    _screenshot(page, "drift_report_plots")
+    page.get_by_role("button", name="Table").click()
+    _row(page, "drift_over_time").get_by_text("Show Markdown").click()
+    chart = page.get_by_role("dialog").get_by_role("img", name="drift share per month")
+    expect(chart).to_be_visible()
+    assert chart.evaluate("img => img.naturalWidth") > 300
+    _screenshot(page, "drift_over_time")
+    page.keyboard.press("Escape")
+    page.goto(f"/assets/{key('drift_report').to_user_string()}?view=checks")
+    page.get_by_role("tab", name="Execution history").click()
+    # one evaluation per month, each on its partition; July's drift is a warning
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(len(MONTHS))
+    for first_day in MONTHS:
+        expect(rows.filter(has_text=first_day)).to_have_count(1)
+    warned = rows.filter(has=page.get_by_text("Failed", exact=True))
+    expect(warned).not_to_have_count(0)
+    expect(warned.first).to_contain_text("drift against fixed:2011-01")
+    _screenshot(page, "drift_check_history")
+    # the check's own partition bar: a month that drifted red, one that did not green
+    with DagsterInstance.from_config(ui_env["DAGSTER_HOME"]) as instance:
+        drifted = sum(r.asset_materialization.metadata["drift_detected"].value
+                      for r in instance.fetch_materializations(key("drift_report"),
+                                                               limit=100).records)
+    page.locator("button[role=tab]", has_text="Partitions").click()  # the check's own tab
+    expect(page.get_by_text(f"Failed ({drifted})", exact=True)).to_be_visible()
+    expect(page.get_by_text(f"Passed ({len(MONTHS) - drifted})", exact=True)).to_be_visible()
+    _screenshot(page, "drift_check_partitions")
 
 
 def _row(page, key: str):

@@ -9,13 +9,11 @@ its metadata is rendered.
 
 import hashlib
 import warnings
-from pathlib import Path
 
 import pandas as pd
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
-    AssetCheckSpec,
     AssetDep,
     AssetExecutionContext,
     AssetRecordsFilter,
@@ -36,10 +34,11 @@ from drift_assets.engine.distributed import infer_column_types
 from drift_assets.engine.verdict import Verdict, judge, judge_on_cluster
 from drift_assets.lib import charts
 from drift_assets.lib.history import ColumnVerdict, DriftRecord, MonthHistory, RelationRecord
-from drift_assets.lib.lifecycle import crossings
 from drift_assets.lib.months import month_label, partition_key
+from drift_assets.lib.numbers import figure
 from drift_assets.lib.profiles import ProfileStore
 from drift_assets.lib.reference import ReferenceChoice, ReferenceWindow
+from drift_assets.lib.reports import ReportsFolder
 from drift_assets.monitored import Monitored
 from drift_assets.resources import DaskCluster, DriftSettings, Warehouse
 from drift_assets.resources.warehouse import DatasetWarehouse
@@ -209,17 +208,22 @@ def test_month(context: AssetExecutionContext, monitored: Monitored,
                 stored["column_types"], settings.drift_share, samples=(reference, current),
                 **options)
         rows = reference_rows, current_rows
-    html = Path(settings.reports_dir) / f"drift_{month}.html"
-    html.parent.mkdir(parents=True, exist_ok=True)
-    rendered = save_evidently_html(reference, current, features, str(html),
+    folder = ReportsFolder(settings.reports_dir, settings.reports_url)
+    rendered = save_evidently_html(reference, current, features,
+                                   str(folder.evidently_page(month)),
                                    max_rows=settings.html_max_rows)
-    record = history.record_drift(
-        _record(month, window, settings, verdict, rows, str(html.resolve()), context.run.run_id))
-    chart = _drift_chart(history, settings)
+    record = history.record_drift(_record(month, window, settings, verdict, rows,
+                                          folder.link(folder.month_page(month)),
+                                          context.run.run_id))
+    folder.publish_month(monitored.name, record, history, bool(rendered["sampled"]))
+    summary = folder.publish_summary(monitored.name, history, settings.drift_share,
+                                     settings.max_missing_share)
     return MaterializeResult(metadata={
         **drift_metadata(record),
-        "report_sampled": bool(rendered["sampled"]),
-        "drift_chart": MetadataValue.path(chart),
+        "all_months": MetadataValue.url(summary) if settings.reports_url else
+        MetadataValue.path(summary),
+        "drift_over_time": MetadataValue.md(charts.markdown_image(
+            folder.chart("drift_share"), "drift share per month")),
     }, check_results=[drift_check(record)])
 
 
@@ -267,42 +271,33 @@ def _number(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-def _drift_chart(history: MonthHistory, settings: DriftSettings) -> str:
-    shares = {m: r.share for m, r in history.drift_records().items()}
-    return charts.drift_chart(shares, settings.drift_share,
-                              crossings(shares, settings.drift_share),
-                              Path(settings.reports_dir) / "drift_share.png")
-
-
-def _figure(value: float | None) -> float | None:
-    """Four significant digits: a p-value of 4.3e-18 stays 4.3e-18, never a bare 0."""
-    return None if value is None else float(f"{value:.4g}")
-
-
 def drift_metadata(record: DriftRecord) -> dict:
     """What a person reads of a month's verdict in the UI, rendered from its record; the
     numbers per column plot over the months on the asset's Plots tab."""
     rows = [TableRecord({
         "column": f"{c.column}={c.category}" if c.category else c.column,
-        "method": c.method, "score": _figure(c.score), "threshold": _figure(c.threshold),
+        "method": c.method, "score": figure(c.score), "threshold": figure(c.threshold),
         "drifts when": "below" if c.p_value else "above", "drifted": c.drifted,
-        "moved with": c.moved_with or "", "psi": _figure(c.psi),
-        "ks_statistic": _figure(c.ks_statistic),
+        "moved with": c.moved_with or "", "psi": figure(c.psi),
+        "ks_statistic": figure(c.ks_statistic),
     }) for c in record.columns]
+    link = record.report
     metadata = {
+        # first, so that the month's page is the first thing under the materialization
+        "report": MetadataValue.url(link) if link.startswith(("http://", "https://")) else
+        MetadataValue.path(link),
         "drift_detected": record.drift,
-        "drift_share": record.share,
+        "drift_share": figure(record.share),
         "drift_share_threshold": record.share_threshold,
         "drifted_columns_count": len(record.drifted),
         "drifted_columns": ", ".join(record.causes) or "none",
         "reference_window": record.describe_window(),
         "thresholds": record.thresholds,
         "columns": MetadataValue.table(rows, schema=COLUMN_TABLE),
-        **{f"effect/{k}": _figure(v) for k, v in record.effects.items()},
-        **{f"psi/{c.column}": c.psi for c in record.columns if c.psi is not None},
-        **{f"ks_statistic/{c.column}": c.ks_statistic for c in record.columns
+        **{f"effect/{k}": figure(v) for k, v in record.effects.items()},
+        **{f"psi/{c.column}": figure(c.psi) for c in record.columns if c.psi is not None},
+        **{f"ks_statistic/{c.column}": figure(c.ks_statistic) for c in record.columns
            if c.ks_statistic is not None},
-        "report": MetadataValue.path(record.report),
         "reference_rows": record.reference_rows,
         "current_rows": record.current_rows,
         "history_record": record.id,
@@ -311,8 +306,8 @@ def drift_metadata(record: DriftRecord) -> dict:
         metadata["skipped_columns"] = ", ".join(f"{k} ({v})" for k, v in record.skipped.items())
     if record.relations is not None:
         metadata.update({
-            "relations/error": record.relations.error,
-            "relations/threshold": record.relations.threshold,
+            "relations/error": figure(record.relations.error),
+            "relations/threshold": figure(record.relations.threshold),
             "relations/drift": record.relations.broken,
         })
         if record.relations.broken:
@@ -361,8 +356,8 @@ def build_drift_assets(monitored: Monitored, settings: DriftSettings) -> list[As
         deps=[monitored.key("reference_table"), monitored.key("current_data"),
               monitored.key("data_quality_report"), reference_profile],
         code_version=settings_version(settings, *REPORT_FIELDS),
-        check_specs=[AssetCheckSpec(
-            DRIFT_CHECK, asset=monitored.key("drift_report"), blocking=False,
+        check_specs=[monitored.check_spec(
+            DRIFT_CHECK, "drift_report", blocking=False,
             description="WARN when the month drifted against its reference window, naming the "
             "drifted columns with their scores and thresholds (the pipeline's verdict)")],
     )

@@ -3,7 +3,6 @@
 import datetime as dt
 import io
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import joblib
 import pandas as pd
@@ -13,6 +12,9 @@ from dagster import (
     Config,
     MaterializeResult,
     MetadataValue,
+    TableColumn,
+    TableRecord,
+    TableSchema,
     asset,
 )
 
@@ -29,6 +31,7 @@ from drift_assets.lib.lifecycle import (
 from drift_assets.lib.locks import exclusive
 from drift_assets.lib.messages import Alert
 from drift_assets.lib.months import month_label
+from drift_assets.lib.numbers import figure
 from drift_assets.lib.outbox import Outbox
 from drift_assets.lib.registry import (
     CANDIDATE,
@@ -36,6 +39,7 @@ from drift_assets.lib.registry import (
     ModelRegistry,
     load_model,
 )
+from drift_assets.lib.reports import ReportsFolder
 from drift_assets.monitored import Monitored
 from drift_assets.resources import DriftSettings, ModelStore, Notifier, Warehouse
 from drift_assets.resources.model_store import StoredModel
@@ -197,6 +201,12 @@ def _notify_trained(context: AssetExecutionContext, notifier: Notifier,
         action=action, link=records[-1].report if records else "", kind="model"), context.log)
 
 
+def _readable(metadata: dict) -> dict:
+    """Figures to four significant digits, and no entry without a value."""
+    return {k: figure(v) if isinstance(v, float) else v for k, v in metadata.items()
+            if v is not None}
+
+
 def _training_metadata(record: ModelRecord, config: TrainingConfig, status: str, gate: str,
                        registry: ModelRegistry) -> dict:
     params = record.params
@@ -219,8 +229,25 @@ def _training_metadata(record: ModelRecord, config: TrainingConfig, status: str,
         "train_rows": params["train_rows"],
         "holdout_rows": params["holdout_rows"],
         "reason": config.reason,
-        "registry": MetadataValue.md(registry.table().to_markdown(index=False)),
+        "registry": registry_table(registry),
     }
+
+
+REGISTRY_TABLE = TableSchema(columns=[
+    TableColumn("version", "int"), TableColumn("status", "string"),
+    TableColumn("created_at", "string"), TableColumn("window", "string"),
+    TableColumn("params", "string"), TableColumn("metric", "string"),
+    TableColumn("holdout", "float", description="the holdout score it was promoted or refused "
+                "on"),
+    TableColumn("sha256", "string"), TableColumn("reason", "string"),
+])
+
+
+def registry_table(registry: ModelRegistry) -> MetadataValue:
+    """The registry, every version a row, as a table in the UI."""
+    return MetadataValue.table(
+        [TableRecord({k: (figure(v) if k == "holdout" else v) for k, v in row.items()})
+         for row in registry.table().to_dict("records")], schema=REGISTRY_TABLE)
 
 
 def _roll_back_if_better(context, monitored: Monitored, registry: ModelRegistry,
@@ -298,8 +325,8 @@ def build_model_assets(monitored: Monitored) -> list[AssetsDefinition]:
         status = "production" if promoted else "candidate"
         context.log.info(f"{name} v{record.version} stored at {record.uri}: {status}; {gate}")
         _notify_trained(context, notifier, store, config, record, status, gate, request)
-        return MaterializeResult(metadata=_training_metadata(record, config, status, gate,
-                                                             registry))
+        return MaterializeResult(metadata=_readable(_training_metadata(record, config, status,
+                                                                       gate, registry)))
 
     @asset(
         key=monitored.key("model_performance"),
@@ -364,13 +391,17 @@ def build_model_assets(monitored: Monitored) -> list[AssetsDefinition]:
                              "rolled_back_to": rolled_back_to})
         registry.record_performance(month, production.version, metric, score, estimated,
                                     scores)
-        chart = charts.error_chart(
-            registry.performance().to_dict("records"), threshold,
-            Path(settings.reports_dir) / "model_error.png", metric,
-        )
-        return MaterializeResult(metadata={
-            **metadata, "scored": not known.empty, "threshold": threshold,
-            "error_chart": MetadataValue.path(chart),
-        })
+        folder = ReportsFolder(settings.reports_dir, settings.reports_url)
+        summary = folder.publish_summary(
+            monitored.name, MonthHistory(store.engine), settings.drift_share,
+            settings.max_missing_share, model={
+                "rows": registry.performance().to_dict("records"), "threshold": threshold,
+                "metric": metric, "n_std": None if fixed is not None else settings.error_n_std})
+        metadata.update({"scored": not known.empty, "threshold": threshold,
+                         "all_months": MetadataValue.url(summary) if settings.reports_url
+                         else MetadataValue.path(summary),
+                         "metric_over_time": MetadataValue.md(charts.markdown_image(
+                             folder.chart("model_error"), f"{metric} per month"))})
+        return MaterializeResult(metadata=_readable(metadata))
 
     return [trained_model, model_performance]

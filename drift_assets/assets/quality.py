@@ -5,17 +5,20 @@ import numpy as np
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
     AssetsDefinition,
     MaterializeResult,
     MetadataValue,
+    TableColumn,
+    TableRecord,
+    TableSchema,
     asset,
 )
 
 from drift_assets.lib import quality
-from drift_assets.lib.history import MonthHistory, QualityFinding, QualityRecord
+from drift_assets.lib.history import MonthHistory, QualityColumn, QualityFinding, QualityRecord
 from drift_assets.lib.months import month_label
+from drift_assets.lib.numbers import figure
 from drift_assets.lib.schema import BIKE, Schema
 from drift_assets.monitored import Monitored
 from drift_assets.resources import DaskCluster, DriftSettings, Warehouse
@@ -38,6 +41,54 @@ def check_results(report: quality.QualityReport) -> list[AssetCheckResult]:
             )
         )
     return results
+
+
+PROFILE_TABLE = TableSchema(columns=[
+    TableColumn("column", "string"),
+    TableColumn("type", "string"),
+    TableColumn("rows", "int"),
+    TableColumn("missing", "int"),
+    TableColumn("missing share", "float"),
+    TableColumn("distinct", "int"),
+    TableColumn("mean", "float"),
+    TableColumn("std", "float"),
+    TableColumn("min", "float"),
+    TableColumn("max", "float"),
+    TableColumn("outside seen range", "float",
+                description="share of the values outside every value seen before"),
+])
+
+
+def _columns(report: quality.QualityReport) -> list[QualityColumn]:
+    """Each column's missing share and range, which the history keeps for later months."""
+    return [QualityColumn(r.column, float(r.missing_share),
+                          None if r.min != r.min else float(r.min),  # NaN: no number
+                          None if r.max != r.max else float(r.max))
+            for r in report.profile.itertuples()]
+
+
+def quality_metadata(report: quality.QualityReport) -> dict:
+    """What a person reads of a month's quality: the verdict, the findings, and the profile
+    as a table (figures to four significant digits; an empty cell where a figure does not
+    apply, such as the mean of a text column)."""
+    rows = [TableRecord({
+        "column": r["column"], "type": r["dtype"], "rows": int(r["rows"]),
+        "missing": int(r["missing"]), "missing share": figure(r["missing_share"]),
+        "distinct": int(r["unique"]), "mean": figure(r["mean"]), "std": figure(r["std"]),
+        "min": figure(r["min"]), "max": figure(r["max"]),
+        "outside seen range": figure(r.get("outside_share")),
+    }) for r in report.profile.to_dict("records")]
+    metadata = {
+        "passed": report.passed,
+        "findings": len(report.findings),
+        "summary": report.summary(),
+        "profile": MetadataValue.table(rows, schema=PROFILE_TABLE),
+        "max_missing_share": figure(float(report.profile["missing_share"].max())),
+    }
+    errors = "; ".join(f.message for f in report.findings if f.severity == quality.ERROR)
+    if errors:
+        metadata["errors"] = errors
+    return metadata
 
 
 def rule_limits(monitored: Monitored, schema: Schema) -> dict:
@@ -63,8 +114,8 @@ def build_quality_asset(monitored: Monitored) -> AssetsDefinition:
     """``data_quality_report`` of one dataset, with its rules as asset checks."""
     key = monitored.key("data_quality_report")
     # ERROR rules block: a month with a broken column does not reach the drift check.
-    specs = [AssetCheckSpec(rule, asset=key, description=meaning,
-                            blocking=severity == quality.ERROR)
+    specs = [monitored.check_spec(rule, "data_quality_report", description=meaning,
+                                  blocking=severity == quality.ERROR)
              for rule, (severity, meaning) in quality.RULES.items()]
 
     @asset(
@@ -80,9 +131,10 @@ def build_quality_asset(monitored: Monitored) -> AssetsDefinition:
         cluster: DaskCluster,
     ) -> MaterializeResult:
         """Per column of the month: rows, type, missing count and share, distinct values, mean,
-        std, min, max and the share outside the reference's range; and the rules (missing
+        std, min, max and the share outside every value seen before (the reference's and
+        the earlier months' range); and the rules (missing
         share, stuck sensors, constant codes, schema and type changes, values outside the
-        reference range, the declared allowed values and bounds) on the monitored features, and
+        range seen before, the declared allowed values and bounds) on the monitored features, and
         values no sensor or counter can produce on every column, as asset checks; the verdict is
         appended to the dataset's quality history, which the sensor and `drift-assets history`
         read. With a Dask scheduler the profiles are Dask's reductions on the workers, which
@@ -95,33 +147,26 @@ def build_quality_asset(monitored: Monitored) -> AssetsDefinition:
                       **rule_limits(monitored, store.schema))
         allowed = {c: r.allowed for c, r in monitored.dataset.columns.items() if r.allowed}
         month = month_label(context.partition_key)
+        history = MonthHistory(store.engine)
+        seen = history.seen_ranges(before=month)
         if not cluster.enabled:
             report = quality.assess(store.read_month(month), store.read_reference(), features,
-                                    allowed=allowed, **limits)
+                                    allowed=allowed, seen=seen, **limits)
         else:
             with cluster.client() as client:
                 month_frame, _ = store.dask_window([month], cluster.partition_rows)
                 reference, _ = store.dask_window(None, cluster.partition_rows)
                 ref_profile = quality.profile_on_cluster(reference, client)
-                cur_profile = quality.profile_on_cluster(month_frame, client,
-                                                         quality.reference_bounds(ref_profile))
-            report = quality.apply_rules(cur_profile, ref_profile, features, **limits)
-        MonthHistory(store.engine).record_quality(QualityRecord(
+                bounds = quality.widen(quality.reference_bounds(ref_profile), seen)
+                cur_profile = quality.profile_on_cluster(month_frame, client, bounds)
+            report = quality.apply_rules(cur_profile, ref_profile, features, bounds=bounds,
+                                         **limits)
+        history.record_quality(QualityRecord(
             month=month, passed=report.passed, run_id=context.run.run_id,
             findings=[QualityFinding(f.rule, f.column, f.severity, f.message)
-                      for f in report.findings]))
-        table = report.profile.round(4).to_markdown(index=False)
-        return MaterializeResult(
-            metadata={
-                "passed": report.passed,
-                "findings": len(report.findings),
-                "summary": report.summary(),
-                "errors": "; ".join(f.message for f in report.findings
-                                    if f.severity == quality.ERROR),
-                "profile": MetadataValue.md(table),
-                "max_missing_share": float(report.profile["missing_share"].max()),
-            },
-            check_results=check_results(report),
-        )
+                      for f in report.findings],
+            columns=_columns(report)))
+        return MaterializeResult(metadata=quality_metadata(report),
+                                 check_results=check_results(report))
 
     return data_quality_report

@@ -164,8 +164,8 @@ def _failure(result) -> str | None:
     return error.message.strip().split("\n")[0]
 
 
-def run_backfill(first: str | None, last: str | None, out=None, dataset: str | None = None
-                 ) -> int:
+def run_backfill(first: str | None, last: str | None, out=None, dataset: str | None = None,
+                 train_first: bool = False) -> int:
     """Materialize the reference and every month from ``first`` to ``last`` of each dataset
     (or of ``dataset``), one after the other, then evaluate the dataset's drift sensor once, as
     the daemon would, and run the retrain it asks for.
@@ -173,7 +173,9 @@ def run_backfill(first: str | None, last: str | None, out=None, dataset: str | N
     One progress line per month on stderr as it finishes; the summary on ``out`` (stdout).
     Returns the exit status: 0 every month ran, 1 a month (or a reference) failed, 2 a bad
     argument (one line on stderr). Without ``dataset``, a month range given applies to each
-    dataset where its months are partitions; a dataset with none of them is passed over."""
+    dataset where its months are partitions; a dataset with none of them is passed over.
+    ``train_first``: a dataset with a model and no version yet gets one trained on its
+    reference before the months, as a team starts with one, so every month is scored."""
     from drift_assets.cli.datasets import UnknownDataset, chosen
 
     out = out or sys.stdout
@@ -204,7 +206,7 @@ def run_backfill(first: str | None, last: str | None, out=None, dataset: str | N
         for m, days in plans:
             if len(plans) > 1:
                 print(f"{m.name}", file=out)
-            status = max(status, _backfill(defs, m, days, out))
+            status = max(status, _backfill(defs, m, days, out, train_first))
             if len(plans) > 1:
                 print(file=out)
     finally:
@@ -213,7 +215,57 @@ def run_backfill(first: str | None, last: str | None, out=None, dataset: str | N
     return status
 
 
-def _backfill(defs, monitored, days: list[dt.date], out) -> int:
+def _train_first(defs, instance, monitored) -> int | None:
+    """Train the dataset's first model on its reference, when it declares one and has none;
+    returns the version trained (None: nothing to do). One request key: a backfill stopped
+    half-way and run again finds the version instead of training a second."""
+    from drift_assets.lib.registry import ModelRegistry
+    from drift_assets.sensors import RUN_KEY_TAG
+
+    if monitored.dataset.model is None:
+        return None
+    store = monitored.store(defs.resources["warehouse"])
+    if ModelRegistry(store.engine).all():
+        return None
+    op = monitored.key("trained_model").to_python_identifier()
+    result = defs.resolve_job_def(monitored.job_name("training_job")).execute_in_process(
+        instance=instance, tags={RUN_KEY_TAG: f"first-model:{monitored.name}"},
+        run_config={"ops": {op: {"config": {"reason": "first model, on the reference"}}},
+                    **QUIET})
+    events = result.asset_materializations_for_node(op)
+    return events[-1].metadata["version"].value if events else None
+
+
+class EvidentlyDefaults:
+    """What the plain way would have said of each month (Evidently's tests and thresholds,
+    every month against the fixed reference table), shown beside the pipeline's verdict when
+    the dataset runs another mode."""
+
+    def __init__(self, store, features: list[str], drift_share: float):
+        from drift_assets.engine import build_profile
+
+        self.store, self.drift_share = store, drift_share
+        self.profile = build_profile(store.read_reference(), features)
+
+    def drift(self, month: str) -> bool | None:
+        from drift_assets.engine import detect_drift
+
+        frame = self.store.read_month(month)
+        if frame.empty:
+            return None
+        return detect_drift(self.profile, frame, drift_share=self.drift_share).dataset_drift
+
+
+def _plain_way(defs, monitored) -> EvidentlyDefaults | None:
+    settings = monitored.settings(defs.resources["settings"])
+    if settings.thresholds == "evidently" and settings.reference_choice.kind == "fixed":
+        return None  # the pipeline's verdict is that already
+    store = monitored.store(defs.resources["warehouse"])
+    return EvidentlyDefaults(store, monitored.features(settings, store.schema),
+                             settings.drift_share)
+
+
+def _backfill(defs, monitored, days: list[dt.date], out, train_first: bool = False) -> int:
     from drift_assets.lib.history import MonthHistory
 
     history = MonthHistory(monitored.store(defs.resources["warehouse"]).engine)
@@ -228,6 +280,10 @@ def _backfill(defs, monitored, days: list[dt.date], out) -> int:
               f"{problem}", file=sys.stderr)
         return 1
     _progress(f"{name}: reference done ({time.perf_counter() - started:.1f}s)")
+    first_model = _train_first(defs, instance, monitored) if train_first else None
+    if first_model is not None:
+        _progress(f"{name}: first model v{first_model}, trained on the reference")
+    plain = _plain_way(defs, monitored)
     monthly = defs.resolve_job_def(monitored.job_name("monthly_drift_job"))
     loaded = monitored.key("current_data").to_python_identifier()
     rows, failed = [], []
@@ -253,6 +309,11 @@ def _backfill(defs, monitored, days: list[dt.date], out) -> int:
             "drift": drift.drift if drift else None,
             "action": f"failed: {failure}" if failure else "",
         }
+        if plain is not None:
+            # beside the verdict, before the action: what the plain way would have alerted
+            row = {**{k: v for k, v in row.items() if k != "action"},
+                   "evidently_defaults": plain.drift(month) if not failure else None,
+                   "action": row["action"]}
         rows.append(row)
         if failure:
             failed.append(month)
@@ -268,6 +329,11 @@ def _backfill(defs, monitored, days: list[dt.date], out) -> int:
         if row["month"] in versions:
             row["action"] = f"crossing: in retrain v{versions[row['month']]}"
     _print_summary(rows, skip, out)
+    if plain is not None:
+        said = sum(bool(r.get("evidently_defaults")) for r in rows)
+        print(f"evidently_defaults: Evidently's tests and thresholds against the fixed "
+              f"reference, the plain way: drift in {said} of {len(rows)} months, where this "
+              f"mode found it in {sum(bool(r['drift']) for r in rows)}", file=out)
     for version in sorted({v for v in versions.values() if v is not None}):
         months = sorted(m for m, v in versions.items() if v == version)
         print(f"retrain:  v{version}, one run and one alert for the crossing"
@@ -284,7 +350,9 @@ def _print_summary(rows: list[dict], skip: str | None, out) -> None:
     table["rows"] = table["rows"].map(lambda v: "-" if v is None or v != v else f"{int(v)}")
     table["drift_share"] = table["drift_share"].map(
         lambda v: "-" if v is None or v != v else f"{v:.2f}")
-    table["drift"] = table["drift"].map({True: "DRIFT", False: "no"}).fillna("-")
+    for column in ("drift", "evidently_defaults"):
+        if column in table:
+            table[column] = table[column].map({True: "DRIFT", False: "no"}).fillna("-")
     print(table.to_string(index=False), file=out)
     if skip:
         print(f"\nsensor: {skip}", file=out)
@@ -295,7 +363,10 @@ def _print_places(defs, out) -> None:
     from drift_assets.cli.instance import dagster_home
 
     store, notifier = defs.resources["model_store"], defs.resources["notifier"]
-    print(f"reports:  {defs.resources['settings'].reports_dir}/<dataset>/", file=out)
+    settings = defs.resources["settings"]
+    print(f"reports:  {settings.reports_dir}/<dataset>/index.html (served at "
+          f"{settings.reports_url}/<dataset>/ by `make dev` or `drift-assets reports`)",
+          file=out)
     print(f"models:   {store.uri(store.prefix)}", file=out)
     if hasattr(notifier, "outbox"):
         print(f"alerts:   {notifier.outbox}", file=out)

@@ -74,6 +74,17 @@ QUALITY = sa.Table(
     sa.Column("passed", sa.Boolean, nullable=False),
     sa.Column("findings", sa.Text, nullable=False),  # JSON list of QualityFinding
 )
+# Per numeric column of a quality record: its missing share and its range, so that later months
+# are held to every value seen before (not only the reference's) and the summary plots them.
+QUALITY_COLUMNS = sa.Table(
+    "quality_history_columns",
+    METADATA,
+    sa.Column("record_id", sa.Integer, sa.ForeignKey("quality_history.id"), primary_key=True),
+    sa.Column("column", sa.String(200), primary_key=True),
+    sa.Column("missing_share", sa.Float, nullable=False),
+    sa.Column("low", sa.Float),  # null: no number in the month (or not a numeric column)
+    sa.Column("high", sa.Float),
+)
 
 
 @dataclass(frozen=True)
@@ -180,10 +191,19 @@ class QualityFinding:
 
 
 @dataclass(frozen=True)
+class QualityColumn:
+    column: str
+    missing_share: float
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
 class QualityRecord:
     month: str
     passed: bool  # no blocking (ERROR) finding
     findings: list[QualityFinding]
+    columns: list[QualityColumn] = field(default_factory=list)
     id: int | None = None
     run_id: str | None = None
     written_at: dt.datetime | None = None
@@ -247,7 +267,10 @@ class MonthHistory:
                   "findings": json.dumps([asdict(f) for f in record.findings])}
         with self.engine.begin() as conn:
             record_id = conn.execute(QUALITY.insert().values(**values)).inserted_primary_key[0]
-        return self._quality(values | {"id": record_id})
+            if record.columns:
+                conn.execute(QUALITY_COLUMNS.insert(), [
+                    {"record_id": record_id, **asdict(c)} for c in record.columns])
+        return self._quality(values | {"id": record_id}, record.columns)
 
     # --- reading ---
 
@@ -269,11 +292,12 @@ class MonthHistory:
         )
 
     @staticmethod
-    def _quality(row: dict) -> QualityRecord:
+    def _quality(row: dict, columns: Iterable[QualityColumn] = ()) -> QualityRecord:
         return QualityRecord(
             month=row["month"], passed=bool(row["passed"]),
             findings=[QualityFinding(**f) for f in json.loads(row["findings"])],
-            id=row["id"], run_id=row["run_id"], written_at=_utc(row["written_at"]))
+            columns=list(columns), id=row["id"], run_id=row["run_id"],
+            written_at=_utc(row["written_at"]))
 
     @staticmethod
     def _newest_per_month(table: sa.Table, after: int | None, before: str | None):
@@ -313,13 +337,21 @@ class MonthHistory:
                 .order_by(COLUMNS.c.position))]
         return self._drift(dict(row._mapping), columns)
 
-    def quality_records(self, after: int | None = None) -> dict[str, QualityRecord]:
-        """The newest quality record of every month (after id ``after``), by month."""
-        newest = self._newest_per_month(QUALITY, after, None)
+    def quality_records(self, after: int | None = None, before: str | None = None
+                        ) -> dict[str, QualityRecord]:
+        """The newest quality record of every month (after id ``after``; of months before
+        ``before``), by month, with its per-column missing shares and ranges."""
+        newest = self._newest_per_month(QUALITY, after, before)
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(QUALITY).where(QUALITY.c.id.in_(newest))
-                                .order_by(QUALITY.c.month))
-            return {r.month: self._quality(dict(r._mapping)) for r in rows}
+            rows = [dict(r._mapping) for r in conn.execute(
+                sa.select(QUALITY).where(QUALITY.c.id.in_(newest)).order_by(QUALITY.c.month))]
+            columns: dict[int, list[QualityColumn]] = {}
+            query = (sa.select(QUALITY_COLUMNS).where(QUALITY_COLUMNS.c.record_id.in_(newest))
+                     .order_by(QUALITY_COLUMNS.c.record_id, QUALITY_COLUMNS.c.column))
+            for c in conn.execute(query):
+                columns.setdefault(c.record_id, []).append(QualityColumn(
+                    c.column, c.missing_share, c.low, c.high))
+        return {r["month"]: self._quality(r, columns.get(r["id"], [])) for r in rows}
 
     # --- what past months say ---
 
@@ -331,6 +363,21 @@ class MonthHistory:
                    if r.drift and r.against_own_window}
         broken = {m for m, r in self.quality_records().items() if not r.passed}
         return drifted | broken
+
+    def seen_ranges(self, before: str) -> dict[str, tuple[float, float]]:
+        """Column -> the lowest and highest value of the months before ``before`` that passed
+        their blocking checks: with the reference's, the range a month's values are held to.
+        A month re-run is held to the months before it, never to itself."""
+        seen: dict[str, tuple[float, float]] = {}
+        for record in self.quality_records(before=before).values():
+            if not record.passed:
+                continue
+            for c in record.columns:
+                if c.low is None or c.high is None:
+                    continue
+                low, high = seen.get(c.column, (c.low, c.high))
+                seen[c.column] = (min(low, c.low), max(high, c.high))
+        return seen
 
     def alike_effects(self, before: str) -> dict[str, list[float]]:
         """Effect sizes per column (and per category, ``column=value``) of the months before

@@ -70,7 +70,8 @@ RULES: dict[str, tuple[str, str]] = {
                           "ranges beyond the reference's minimum or maximum"),
     "constant_columns": (WARN, "a code or count with a single value that varies in the "
                          "reference (a month can have one season, or no holiday)"),
-    "value_ranges": (WARN, "values outside the reference's minimum and maximum"),
+    "value_ranges": (WARN, "values outside every value seen before: the reference's and the "
+                     "earlier months' minimum and maximum"),
 }
 
 
@@ -253,12 +254,28 @@ def impossible_values(cur_profile: pd.DataFrame, ref_profile: pd.DataFrame,
     return findings
 
 
+def widen(bounds: dict[str, tuple[float, float]],
+          seen: dict[str, tuple[float, float]] | None) -> dict[str, tuple[float, float]]:
+    """The reference's bounds widened by the range of the months seen since (column -> low,
+    high): a July is held to every value seen before it, not to the January reference alone."""
+    out = dict(bounds)
+    for column, (low, high) in (seen or {}).items():
+        if column in out:
+            ref_low, ref_high = out[column]
+            out[column] = (min(ref_low, low), max(ref_high, high))
+    return out
+
+
 def assess(current: pd.DataFrame, reference: pd.DataFrame, columns: list[str],
-           allowed: dict[str, tuple[str, ...]] | None = None, **limits) -> QualityReport:
+           allowed: dict[str, tuple[str, ...]] | None = None,
+           seen: dict[str, tuple[float, float]] | None = None, **limits) -> QualityReport:
     """Profile every column of ``current`` and apply the rules to ``columns`` (``limits``:
-    those of :func:`apply_rules`); ``allowed``: column -> the only values it may hold."""
+    those of :func:`apply_rules`); ``allowed``: column -> the only values it may hold;
+    ``seen``: column -> the range of earlier months, which widens the reference's for the
+    ``value_ranges`` rule."""
     ref_profile = profile(reference)
-    report = apply_rules(profile(current, reference_bounds(ref_profile)), ref_profile, columns,
+    bounds = widen(reference_bounds(ref_profile), seen)
+    report = apply_rules(profile(current, bounds), ref_profile, columns, bounds=bounds,
                          **limits)
     for column, values in (allowed or {}).items():
         if column not in current:
@@ -284,10 +301,12 @@ def apply_rules(
     possible: dict[str, tuple[float, float]] | None = None,
     held: tuple[str, ...] | list[str] | None = None,
     missing_shares: dict[str, float] | None = None,
+    bounds: dict[str, tuple[float, float]] | None = None,
 ) -> QualityReport:
     """The rules on ``columns``, from the month's profile (with its ``outside_share``, against
-    the reference's bounds) and the reference's; ``impossible_values`` on every column, since a
-    label or a code that cannot be poisons the model as much as a feature."""
+    ``bounds``: the reference's, or those :func:`widen` made of them) and the reference's;
+    ``impossible_values`` on every column, since a label or a code that cannot be poisons the
+    model as much as a feature."""
     cur_profile, ref_profile = cur_profile.set_index("column"), ref_profile.set_index("column")
     findings: list[Finding] = impossible_values(cur_profile, ref_profile, possible, held)
     for column in columns:
@@ -318,10 +337,12 @@ def apply_rules(
                                         f"{only}"))
         outside = cur.get("outside_share", np.nan)
         if not pd.isna(outside) and outside > max_out_of_range_share:
+            low, high = (bounds or {}).get(column, (ref["min"], ref["max"]))
+            which = "the reference range" if (low, high) == (ref["min"], ref["max"]) else \
+                "the range seen before (the reference and the earlier months)"
             findings.append(Finding(
                 "value_ranges", column,
-                f"{column}: {outside:.0%} outside the reference range "
-                f"[{ref['min']:.4g}, {ref['max']:.4g}]",
+                f"{column}: {outside:.0%} outside {which} [{low:.4g}, {high:.4g}]",
                 float(outside),
             ))
     return QualityReport(cur_profile.reset_index(), findings)

@@ -66,7 +66,8 @@ def build_resources(settings: Settings | Mapping[str, str] | None = None) -> dic
         "warehouse": Warehouse(url=warehouse_url),
         "model_store": model_store,
         "notifier": notifier,
-        "settings": DriftSettings(reports_dir=str(settings.reports_dir), **settings.drift),
+        "settings": DriftSettings(reports_dir=str(settings.reports_dir),
+                                  reports_url=settings.reports_url, **settings.drift),
         # A Dask scheduler runs the quality and drift assets on that cluster; Dask is imported
         # only then.
         "cluster": DaskCluster(scheduler=settings.dask_scheduler),

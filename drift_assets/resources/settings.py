@@ -64,6 +64,8 @@ class DriftSettings(ConfigurableResource):
         default=24.0, description="at most one drift-triggered retrain in this many hours"
     )
     reports_dir: str = Field(description="folder for reports and charts")
+    reports_url: str = Field(default="", description="where reports_dir is served (the links "
+                             "in the UI and the alerts); empty: links are file paths")
     html_max_rows: int = Field(
         default=100_000, description="above this many rows the HTML report renders from a sample"
     )
