@@ -240,7 +240,8 @@ def drift_check(record: DriftRecord) -> AssetCheckResult:
         description=(f"drift against {record.describe_window()}: share {record.share:.2f} "
                      f">= {record.share_threshold:.2f}; {causes}" if record.drift else
                      f"no drift against {record.describe_window()}: share {record.share:.2f}"),
-        metadata={"columns": ", ".join(record.causes), "drift_share": record.share})
+        metadata={"drift_share": figure(record.share),
+                  **({"columns": ", ".join(record.causes)} if record.causes else {})})
 
 
 def _record(month: str, window: ReferenceWindow, settings: DriftSettings, verdict: Verdict,

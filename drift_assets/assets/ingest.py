@@ -10,6 +10,9 @@ from dagster import (
     Failure,
     MaterializeResult,
     MetadataValue,
+    TableColumn,
+    TableRecord,
+    TableSchema,
     asset,
 )
 
@@ -28,8 +31,22 @@ def _named_failure():
     except SourceError as exc:
         raise Failure(
             description=str(exc),
-            metadata={"file": exc.source, "column": exc.column or "", "problem": exc.problem},
+            metadata={"file": exc.source, "problem": exc.problem,
+                      **({"column": exc.column} if exc.column else {})},
         ) from exc
+
+
+def _table(frame: pd.DataFrame) -> MetadataValue:
+    """A small frame as a table in the UI: numbers as numbers (NaN an empty cell), the rest as
+    text."""
+    kinds = {c: "int" if pd.api.types.is_integer_dtype(t) else
+             "float" if pd.api.types.is_float_dtype(t) else "string"
+             for c, t in frame.dtypes.items()}
+    cast = {"int": int, "float": float, "string": str}
+    records = [TableRecord({c: None if pd.isna(v) else cast[kinds[c]](v)
+                            for c, v in row.items()}) for row in frame.to_dict("records")]
+    return MetadataValue.table(records, schema=TableSchema(
+        columns=[TableColumn(str(c), k) for c, k in kinds.items()]))
 
 
 def _summary(rows: int, days: list, head: pd.DataFrame) -> dict:
@@ -37,7 +54,7 @@ def _summary(rows: int, days: list, head: pd.DataFrame) -> dict:
         "dagster/row_count": rows,
         "first_day": str(min(days)),
         "last_day": str(max(days)),
-        "preview": MetadataValue.md(head.to_markdown(index=False)),
+        "preview": _table(head),
     }
 
 
@@ -71,8 +88,8 @@ def build_ingest_assets(monitored: Monitored) -> list[AssetsDefinition]:
                 **_frame_summary(frame, schema.timestamp),
                 "reference_months": ", ".join(months),
                 "source": source.describe(),
-                "columns": MetadataValue.md(pd.DataFrame(
-                    list(schema.columns), columns=["column", "kind"]).to_markdown(index=False)),
+                "columns": _table(pd.DataFrame(list(schema.columns),
+                                               columns=["column", "kind"])),
             }
         )
 

@@ -37,7 +37,8 @@ def check_results(report: quality.QualityReport) -> list[AssetCheckResult]:
                 passed=not found,
                 severity=_SEVERITY[severity],
                 description="; ".join(f.message for f in found) or "no findings",
-                metadata={"columns": ", ".join(f.column for f in found), "findings": len(found)},
+                metadata={"findings": len(found),
+                          **({"columns": ", ".join(f.column for f in found)} if found else {})},
             )
         )
     return results
