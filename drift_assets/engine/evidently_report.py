@@ -6,6 +6,7 @@ does not need it.
 
 from __future__ import annotations
 
+import uuid
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -214,13 +215,16 @@ def _save_sharing_library(snapshot, target: Path) -> None:
                 _static("material-ui-icons.woff2"), "js/material-icons.woff2")):
             destination = target.parent / name
             if not destination.exists() or destination.stat().st_size != source.stat().st_size:
-                partial = destination.with_suffix(".partial")
-                partial.write_bytes(source.read_bytes())
-                partial.replace(destination)  # a page never loads half a library
+                _replace(destination, source.read_bytes())  # never half a library
         page = shared
-    partial = target.with_suffix(".partial")
-    partial.write_text(page, encoding="utf-8")
-    partial.replace(target)
+    _replace(target, page.encode("utf-8"))
+
+
+def _replace(path: Path, content: bytes) -> None:
+    # a name of its own per writer: two months written at once each replace the file whole
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
+    partial.write_bytes(content)
+    partial.replace(path)
 
 
 def save_evidently_html(

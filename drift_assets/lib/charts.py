@@ -8,6 +8,7 @@ inline in a Markdown metadata value, so the Dagster UI shows it without a file s
 from __future__ import annotations
 
 import base64
+import io
 from pathlib import Path
 
 import matplotlib
@@ -15,14 +16,15 @@ import matplotlib
 matplotlib.use("Agg")  # files only: no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 
+from drift_assets.lib.files import write_whole  # noqa: E402
+
 
 def _save(fig, path: str | Path) -> str:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)  # small: a chart inlined in metadata is kept in run storage
+    image = io.BytesIO()
+    fig.savefig(image, format="png", dpi=80)  # small: inlined in metadata, kept in run storage
     plt.close(fig)
-    return str(path.resolve())
+    return write_whole(path, image.getvalue())
 
 
 def drift_chart(shares: dict[str, float], threshold: float, fired: list[str],

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from pathlib import Path
 
 from drift_assets.lib.history import DriftRecord, QualityRecord
 from drift_assets.lib.numbers import text
@@ -38,16 +37,6 @@ def _e(value) -> str:
 def _page(title: str, body: str) -> str:
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}"
             f"</title><style>{STYLE}</style></head><body>{body}</body></html>\n")
-
-
-def write(path: str | Path, content: str) -> str:
-    """Write a page atomically (a reader never sees half a page); returns its path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.write_text(content, encoding="utf-8")
-    partial.replace(path)
-    return str(path.resolve())
 
 
 def _verdict(record: DriftRecord) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from drift_assets.lib import charts, pages
+from drift_assets.lib.files import write_whole
 from drift_assets.lib.history import DriftRecord, MonthHistory
 from drift_assets.lib.lifecycle import crossings
 
@@ -50,7 +51,7 @@ class ReportsFolder:
         """The month's page, from its record and its quality record; returns its link."""
         page = self.month_page(record.month)
         quality = history.quality_records().get(record.month)
-        pages.write(page, pages.month_page(
+        write_whole(page, pages.month_page(
             dataset, record, quality, evidently_href=f"evidently/{record.month}.html",
             summary_href="index.html", chart_href="drift_share.png", sampled=sampled))
         return self.link(page)
@@ -86,7 +87,7 @@ class ReportsFolder:
                                model["metric"], n_std=model["n_std"])
         if self.chart("model_error").exists():  # model_performance keeps it up to date
             shown["The model's metric per month, estimated and realized"] = "model_error.png"
-        pages.write(self.summary_page, pages.summary_page(
+        write_whole(self.summary_page, pages.summary_page(
             dataset, records, alerted=fired, month_href=lambda m: f"{m}.html", charts=shown))
         return self.link(self.summary_page)
 
