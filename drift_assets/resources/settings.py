@@ -67,7 +67,8 @@ class DriftSettings(ConfigurableResource):
     reports_url: str = Field(default="", description="where reports_dir is served (the links "
                              "in the UI and the alerts); empty: links are file paths")
     html_max_rows: int = Field(
-        default=100_000, description="above this many rows the HTML report renders from a sample"
+        # the report is for looking at (binned histograms); the verdict uses every row
+        default=20_000, description="above this many rows the HTML report renders from a sample"
     )
 
     @property
