@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import Definitions
 
 from drift_assets.assets import build_assets
+from drift_assets.assets.backtest import build_backtest_asset
 from drift_assets.jobs import build_jobs
 from drift_assets.lib.declaration import load_declarations
 from drift_assets.monitored import Monitored
@@ -40,7 +41,8 @@ def dataset_definitions(monitored: Monitored, drift: DriftSettings, watch_s3: bo
     if watch_s3:
         sensors.append(build_arrival_sensor(monitored, jobs["monthly_drift_job"]))
     return Definitions(
-        assets=build_assets(monitored, drift),
+        # the backtest replays the whole history on demand: in the group, in no job
+        assets=[*build_assets(monitored, drift), build_backtest_asset(monitored)],
         jobs=list(jobs.values()),
         schedules=[build_schedule(monitored, jobs["monthly_drift_job"])],
         sensors=sensors,

@@ -66,8 +66,8 @@ def test_two_datasets_in_one_definitions_share_nothing(env, instance):
         with sqlite3.connect(data / "warehouse.db") as conn:
             assert not {r[0] for r in conn.execute(
                 "select name from sqlite_master where type='table'")} & {"current", "reference"}
-        assert (data / "reports" / "bike_sharing" / "drift_2011-02.html").is_file()
-        assert (data / "reports" / "support_tickets" / "drift_2023-02.html").is_file()
+        assert (data / "reports" / "bike_sharing" / "2011-02.html").is_file()
+        assert (data / "reports" / "support_tickets" / "2023-02.html").is_file()
         # the same cause in two datasets: two alerts, each key naming its dataset
         from drift_assets.lib.messages import Alert
 

@@ -200,11 +200,12 @@ def test_the_package_is_a_code_location_named_drift_assets_with_owners_and_tags(
     assert workspace["load_from"][0]["python_module"]["location_name"] == "drift_assets"
     stages = {"reference_table": "ingest", "current_data": "ingest",
               "data_quality_report": "quality", "reference_profile": "drift",
-              "drift_report": "drift", "trained_model": "model", "model_performance": "model"}
+              "drift_report": "drift", "trained_model": "model", "model_performance": "model",
+              "alert_backtest": "drift"}
     owners = {"bike_sharing": ["team:demand-forecasting"],
               "support_tickets": ["team:support-analytics"]}
     specs = [s for a in found[0].assets for s in a.specs]
-    assert len(specs) == 14
+    assert len(specs) == 16
     for spec in specs:
         dataset, name = spec.key.path
         assert spec.owners == owners[dataset], spec.key

@@ -3,7 +3,7 @@ the model registry, or compare two files for drift.
 
 Each command is a thin module over the project's classes: ``backfill`` (the asset graph and the
 drift sensor, as the daemon would run them), ``history`` (the month history), ``models`` (the
-registry), ``detect`` (the drift engine on two files).
+registry), ``detect`` (the drift engine on two files), ``reports`` (the pages the UI links to).
 """
 
 from __future__ import annotations
@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     backfill.add_argument("--to", dest="last", metavar="YYYY-MM",
                           help="last month (default: the dataset's last partition)")
     backfill.add_argument("--dataset", metavar="NAME", help=DATASET_HELP)
+    backfill.add_argument("--train-first", action="store_true",
+                          help="a dataset with a model and no version yet gets one trained on "
+                          "its reference first, so every month is scored (as `make demo`)")
     detect = commands.add_parser(
         "detect", help="compare two CSV/Parquet files, Parquet folders or globs for drift",
         description="Compare a current table with a reference table, column by column, with\n"
@@ -114,6 +117,19 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--name", required=True, help="the dataset's name, [a-z][a-z0-9_]*")
     init.add_argument("--timestamp", help="the column that places a row in a month "
                       "(default: found in the sample)")
+    reports = commands.add_parser(
+        "reports", help="serve the reports folder, so the links in the UI open",
+        description="Serve the reports folder (DRIFT_DATA_DIR/reports: each month's page, "
+        "Evidently's reports, the summary of each dataset) over HTTP, read-only, at the address "
+        "DRIFT_REPORTS_URL names (default http://127.0.0.1:3001), as `make dev` does beside the "
+        "UI. In production, serve that folder (or the bucket it is synced to) with any static "
+        "server and set DRIFT_REPORTS_URL to its address.",
+        epilog="exit status: 0 stopped with Ctrl-C; 2 the address is not on this machine or "
+        "the port is taken (one line on stderr)")
+    reports.add_argument("--port", type=int, help="the port (default: DRIFT_REPORTS_URL's)")
+    from drift_assets.cli.backtest import add_parser as add_backtest
+
+    add_backtest(commands)
     return parser
 
 
@@ -130,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
+    if args.command == "backtest":
+        from drift_assets.cli.backtest import run_backtest
+
+        return run_backtest(args)
     if args.command == "config":
         from drift_assets.cli.config import run_config
 
@@ -138,6 +158,10 @@ def _run(args) -> int:
         from drift_assets.cli.config import run_init
 
         return run_init(args)
+    if args.command == "reports":
+        from drift_assets.cli.reports import run_reports
+
+        return run_reports(args.port)
     if args.command == "models":
         from drift_assets.cli.models import run_models
 
@@ -149,7 +173,8 @@ def _run(args) -> int:
     if args.command == "backfill":
         from drift_assets.cli.backfill import run_backfill
 
-        return run_backfill(args.first, args.last, dataset=args.dataset)
+        return run_backfill(args.first, args.last, dataset=args.dataset,
+                            train_first=args.train_first)
     from drift_assets.cli.detect import run_detect
 
     return run_detect(args)
