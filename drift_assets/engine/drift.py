@@ -24,9 +24,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.spatial import distance
 
+# SciPy is imported by the functions that use it: scipy.stats takes about a second to import,
+# more than `drift-assets detect` spends testing a million rows with the large-sample tests
+# (Wasserstein, Jensen-Shannon), which never need it.
 from drift_assets.engine.profile import (
     TESTABLE_TYPES,
     CategoricalSummary,
@@ -328,6 +329,8 @@ def ks_pvalue(reference: NumericSummary, current: NumericSummary, ks_d: float) -
     Small samples go to scipy itself (exact method, cheap at that size); large ones use scipy's
     asymptotic branch, ``kstwo.sf(D, round(m*n/(m+n)))``, on the D computed above.
     """
+    from scipy import stats  # here, not at the top: see the imports
+
     n1, n2 = reference.n, current.n
     if max(n1, n2) <= KS_MAX_EXACT_N:
         return float(stats.ks_2samp(reference.values, current.values).pvalue)
@@ -444,6 +447,8 @@ def _as_dict(summary: ColumnSummary) -> dict[Any, int]:
 def chisquare_pvalue(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
     """Evidently's chi-square: expected = reference counts * (n_cur / n_ref), one cell per value
     of either side, ``scipy.stats.chisquare(observed, expected)``."""
+    from scipy import stats  # here, not at the top: see the imports
+
     k_norm = cur_counts.sum() / ref_counts.sum()
     with np.errstate(divide="ignore", invalid="ignore"):
         # a value never seen in the reference has expected 0: statistic inf, p-value 0
@@ -457,6 +462,8 @@ def z_test_pvalue(keys: Sequence[Any], ref_counts: np.ndarray, cur_counts: np.nd
     different from the smallest value, pooled z, ``2 * (1 - norm.cdf(|z|))`` (which, unlike
     ``norm.sf``, reaches exactly 0 for |z| > ~8.3, as in Evidently).
     """
+    from scipy import stats  # here, not at the top: see the imports
+
     if np.count_nonzero(ref_counts) == 1 and np.count_nonzero(cur_counts) == 1:
         if int(np.flatnonzero(ref_counts)[0]) == int(np.flatnonzero(cur_counts)[0]):
             return 1.0
@@ -471,6 +478,8 @@ def z_test_pvalue(keys: Sequence[Any], ref_counts: np.ndarray, cur_counts: np.nd
 
 def jensenshannon_distance(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
     """Evidently's Jensen-Shannon distance (natural log, no zero filling) over per-value shares."""
+    from scipy.spatial import distance  # here, not at the top: see the imports
+
     ref_pct = ref_counts / ref_counts.sum()
     cur_pct = cur_counts / cur_counts.sum()
     return float(distance.jensenshannon(ref_pct, cur_pct))

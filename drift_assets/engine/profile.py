@@ -440,6 +440,9 @@ class CategoricalSummary:
     @classmethod
     def from_series(cls, series: pd.Series) -> CategoricalSummary:
         """Summarise a categorical column with one hash-based ``value_counts``."""
+        if isinstance(series.dtype, pd.CategoricalDtype) and \
+                not pd.api.types.is_numeric_dtype(series.cat.categories.dtype):
+            return cls._from_codes(series)
         counts = series.value_counts(dropna=True, sort=False)
         # category dtype reports unused categories with count 0; Evidently only sees observed ones
         counts = counts[counts.to_numpy() > 0]
@@ -454,6 +457,20 @@ class CategoricalSummary:
         keys = tuple(counts.index.tolist())
         values = counts.to_numpy(dtype=np.int64)
         return cls(keys, values, int(len(series) - values.sum()))
+
+    @classmethod
+    def _from_codes(cls, series: pd.Series) -> CategoricalSummary:
+        """A column of text categories counted on its codes, the values in the order they first
+        occur, which is the order ``value_counts`` gives the same column as strings: counts
+        are then added up in the same order, so the scores are the same to the last bit."""
+        codes = series.cat.codes.to_numpy()
+        seen = pd.unique(codes)
+        seen = seen[seen >= 0]
+        # shifted by one, so that a missing value's code -1 counts in a cell of its own
+        counts = np.bincount(codes.astype(np.intp) + 1,
+                             minlength=len(series.cat.categories) + 1)[1:][seen].astype(np.int64)
+        keys = tuple(series.cat.categories.take(seen).tolist())
+        return cls(keys, counts, int(len(series) - counts.sum()))
 
     @classmethod
     def merge(cls, parts: Sequence[CategoricalSummary]) -> CategoricalSummary:

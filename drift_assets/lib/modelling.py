@@ -240,7 +240,20 @@ def _kind(estimator) -> str | None:
 
 def _column_text(values: pd.Series) -> pd.Series:
     """A category column as text; whole numbers without a decimal part, so 1 and 1.0 (an
-    integer column read as floats because of a missing value) are one category."""
+    integer column read as floats because of a missing value) are one category. Each distinct
+    value is written once (a column holds a few), then taken for every row: a million rows
+    cost a few values, not a million strings."""
+    codes, distinct = pd.factorize(values)  # a missing value: code -1
+    text = _distinct_text(pd.Series(distinct, name=values.name)).to_numpy(dtype=object)
+    out = np.empty(len(values), dtype=object)
+    present = codes >= 0
+    out[present] = text[codes[present]]
+    # missing values as each is written ('None', 'nan', '<NA>'), as before
+    out[~present] = values[~present].astype(str).to_numpy(dtype=object)
+    return pd.Series(out, index=values.index, name=values.name)
+
+
+def _distinct_text(values: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         numbers = values.to_numpy(dtype=float, na_value=np.nan)
         text = values.astype(str).to_numpy(dtype=object)

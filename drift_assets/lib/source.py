@@ -802,6 +802,80 @@ def pieces(location: str) -> list[str]:
     return found
 
 
+def local_parquet(location: str) -> list[str] | None:
+    """The local Parquet files ``location`` names (a file, or a folder or glob of them), or
+    None when it is something else (a CSV file, a URL, a missing file), which is read whole."""
+    files = pieces(location)
+    if files != [location]:
+        return files
+    path = Path(location).expanduser()
+    if "://" in location or not path.is_file():
+        return None
+    with open(path, "rb") as stream:
+        return [str(path)] if stream.read(len(_PARQUET_MAGIC)) == _PARQUET_MAGIC else None
+
+
+class ParquetColumns:
+    """Local Parquet files read one column at a time, so that only the columns compared are
+    read and a column is held only while it is used. Text columns come as pandas categories
+    (Arrow dictionaries: codes, not a Python string per row) where that changes nothing of
+    their meaning; every other column is what ``pd.read_parquet`` gives."""
+
+    def __init__(self, location: str, files: list[str]):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.location = location
+        self._readers, self.names, self.text, self.rows = [], [], set(), 0
+        for file in files:
+            try:
+                reader = pq.ParquetFile(file)
+            except Exception as exc:  # pyarrow raises several types for damaged files
+                raise SourceError(file, f"not a readable Parquet file ({exc})") from exc
+            schema = reader.schema_arrow
+            text = [f.name for f in schema if pa.types.is_string(f.type)
+                    or pa.types.is_large_string(f.type)]
+            index = (schema.pandas_metadata or {}).get("index_columns", [])
+            if not self._readers:
+                self.names = [n for n in schema.names if n not in index]
+                self.text = set(text)
+            self._readers.append((file, text, set(schema.names)))
+            self.rows += reader.metadata.num_rows
+
+    def column(self, name: str, categories: bool | None = None) -> pd.Series:
+        """Column ``name`` of every file. A text column comes as categories when
+        ``categories`` is True, as strings when False, and when None as Evidently would type
+        its strings: categories when at most half of its values are distinct, else strings."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        tables = []
+        for file, text, names in self._readers:
+            if name not in names:
+                raise SourceError(file, f"no column {name!r}", name)
+            try:
+                # a reader of its own: columns are read from several threads at once, and
+                # one ParquetFile is not safe to share between them
+                reader = pq.ParquetFile(file, read_dictionary=text)
+                tables.append(reader.read(columns=[name], use_threads=False))
+            except Exception as exc:  # a damaged row group, or a file without the column
+                raise SourceError(file, f"not a readable Parquet file ({exc})", name) from exc
+        # one dictionary for every row group and file: its codes then name the same value
+        table = pa.concat_tables(tables).unify_dictionaries()
+        values = table.column(0)
+        if pa.types.is_dictionary(values.type) and name in self.text:
+            if categories is None:
+                present = values.length() - values.null_count
+                codes = pa.chunked_array([chunk.indices for chunk in values.chunks],
+                                         type=values.type.index_type)
+                distinct = pc.count_distinct(codes, mode="only_valid").as_py()
+                categories = 0 < distinct <= present * 0.5
+            if not categories:
+                table = table.set_column(0, name, values.cast(values.type.value_type))
+        return table.to_pandas()[name]
+
+
 def _parquet_batches(stream: BinaryIO, file: str, rows: int
                      ) -> Iterator[tuple[pd.DataFrame, str]]:
     """A Parquet file of more than ``rows`` rows in batches of ``rows`` read in turn (named by
