@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from drift_assets.lib.reference import ReferenceChoice
 
@@ -149,10 +150,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     url = (env.get("DRIFT_WAREHOUSE_URL") or "").strip()
     incoming = env.get("DRIFT_S3_INCOMING_PREFIX") or "incoming/"
     reports_url = (env.get("DRIFT_REPORTS_URL") or DEFAULT_REPORTS_URL).strip().rstrip("/")
-    if not reports_url.startswith(("http://", "https://")) or "@" in reports_url:
-        # no credentials in a link that is shown in the UI and posted to Slack
-        raise SettingsError("DRIFT_REPORTS_URL must be an http:// or https:// address without "
-                            "credentials, where the reports folder is served")
+    try:
+        address = urlsplit(reports_url)
+        usable = bool(address.hostname) and (address.port or 1) > 0
+    except ValueError:  # a port that is no port
+        usable = False
+    if not reports_url.startswith(("http://", "https://")) or "@" in reports_url or not usable:
+        # no credentials in a link that is shown in the UI and posted to Slack; the value is
+        # not repeated, in case it holds one
+        raise SettingsError("DRIFT_REPORTS_URL must be an http:// or https:// address with a "
+                            "host, a port of 1-65535 if any, and no credentials: where the "
+                            "reports folder is served")
     settings = Settings(
         data_dir=data,
         dagster_home=Path(env.get("DAGSTER_HOME") or data / "dagster_home"),

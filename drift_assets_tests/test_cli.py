@@ -193,6 +193,13 @@ def test_reports_serves_the_folder_and_a_taken_port_is_one_line(tmp_path):
                          env={**env, "DRIFT_REPORTS_URL": "http://user:secret@host/"})
     assert bad.returncode == 2 and "secret" not in bad.stderr and "DRIFT_REPORTS_URL" in \
         bad.stderr
+    for wrong in ({"DRIFT_REPORTS_URL": "http://127.0.0.1:70000"}, {"DRIFT_REPORTS_URL": "ftp://x"}):
+        said = subprocess.run([COMMAND, "reports"], capture_output=True, text=True, timeout=60,
+                              env={**env, **wrong})
+        assert said.returncode == 2 and len(said.stderr.splitlines()) == 1, said.stderr
+    port = subprocess.run([COMMAND, "reports", "--port", "99999"], capture_output=True,
+                          text=True, timeout=60, env=env)
+    assert port.returncode == 2 and "is not a port" in port.stderr
 
 
 HELD_OUT_SEED = 7  # not among the seeds (0-5) the alert rules were chosen on

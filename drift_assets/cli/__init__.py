@@ -41,6 +41,12 @@ YYYY-MM, --from after --to, a month before the dataset's first partition, after 
 DATASET_HELP = "the declared dataset to work on (default: every one, in turn)"
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: 1-65535")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="drift-assets",
@@ -126,7 +132,8 @@ def _parser() -> argparse.ArgumentParser:
         "server and set DRIFT_REPORTS_URL to its address.",
         epilog="exit status: 0 stopped with Ctrl-C; 2 the address is not on this machine or "
         "the port is taken (one line on stderr)")
-    reports.add_argument("--port", type=int, help="the port (default: DRIFT_REPORTS_URL's)")
+    reports.add_argument("--port", type=_port, help="the port, 1-65535 (default: "
+                         "DRIFT_REPORTS_URL's)")
     from drift_assets.cli.backtest import add_parser as add_backtest
 
     add_backtest(commands)

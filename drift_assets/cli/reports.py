@@ -26,9 +26,9 @@ def run_reports(port: int | None) -> int:
     handler = functools.partial(_Quiet, directory=str(folder))
     try:
         server = ThreadingHTTPServer((host, port), handler)
-    except OSError as exc:
-        print(f"drift-assets reports: cannot listen on {host}:{port}: {exc.strerror}",
-              file=sys.stderr)
+    except (OSError, OverflowError) as exc:  # a port past 65535 in the URL: OverflowError
+        why = getattr(exc, "strerror", None) or str(exc)
+        print(f"drift-assets reports: cannot listen on {host}:{port}: {why}", file=sys.stderr)
         return 2
     print(f"drift-assets reports: serving {folder} at http://{host}:{port}/ (Ctrl-C stops)",
           file=sys.stderr, flush=True)
