@@ -16,11 +16,14 @@ def figure(value) -> float | None:
     return float(f"{value:.4g}")
 
 
-def text(value) -> str:
-    """A figure as text: '-' when missing, scientific notation below 1e-3 (p-values)."""
+def text(value, p_value: bool = False) -> str:
+    """A figure as text: '-' when missing, scientific notation below 1e-3; a p-value that
+    underflowed to 0 is '< 1e-300', never a bare 0."""
     shown = figure(value)
     if shown is None:
         return "-"
+    if p_value and shown == 0:
+        return "< 1e-300"
     if shown != 0 and abs(shown) < 1e-3:
         return f"{shown:.2e}"
     return f"{shown:g}"

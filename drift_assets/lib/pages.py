@@ -70,7 +70,7 @@ def _columns_table(record: DriftRecord) -> str:
         name = f"{c.column}={c.category}" if c.category else c.column
         rows.append(
             f"<tr><td class='name'>{_e(name)}</td><td class='name'>{_e(c.method)}</td>"
-            f"<td>{text(c.score)}</td><td>{text(c.threshold)}</td>"
+            f"<td>{text(c.score, c.p_value)}</td><td>{text(c.threshold)}</td>"
             f"<td class='name'>{'below' if c.p_value else 'above'}</td>"
             f"<td class='{'drifted' if c.drifted else 'calm'}'>"
             f"{'drifted' if c.drifted else 'no'}</td>"
@@ -138,7 +138,7 @@ def _cell(column: str, record: DriftRecord) -> str:
         near = verdict.score >= verdict.threshold * 0.75
     css = "drifted" if verdict.drifted else ("near" if near else "calm")
     title = _e(verdict.describe())
-    return (f"<td class='{css}' title='{title}'>{text(verdict.score)}<br>"
+    return (f"<td class='{css}' title='{title}'>{text(verdict.score, verdict.p_value)}<br>"
             f"<span class='note'>/ {text(verdict.threshold)}</span></td>")
 
 
