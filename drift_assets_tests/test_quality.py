@@ -95,6 +95,11 @@ def test_relations_between_columns():
     # atemp's partner, the rescaled temp, is mostly outside July's range: only temp is judged
     assert result.columns == ["temp"] and "atemp" not in result.shifts
     assert result.shifts["temp"] > 3 * max(monitor.check(clean).shifts.values())
+    # temp shuffled among the month's rows keeps both columns' values and the mean residual:
+    # the points scatter about the line, and that breaks the relation too
+    shuffled = clean.assign(temp=clean["temp"].sample(frac=1, random_state=0).to_numpy())
+    result = monitor.check(shuffled)
+    assert result.drifted and "temp" in result.columns
     # wind in another unit is not a broken temperature: each twin is predicted by its twin alone
     assert not monitor.check(clean.assign(windspeed=clean["windspeed"] * 67)).drifted
     # a line fitted on January's temperatures says nothing about July's

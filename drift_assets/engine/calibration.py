@@ -25,7 +25,7 @@ from drift_assets.engine.profile import NumericSummary
 
 # Bumped when calibrated verdicts change for the same settings, so stored profiles are rebuilt
 # and the UI marks the drift history computed by the old method as stale.
-METHOD_VERSION = "2"
+METHOD_VERSION = "3"
 CATEGORY_FLOOR = 0.5  # Cohen's "medium": no category's share drifts below this h
 
 

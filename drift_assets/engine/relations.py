@@ -5,10 +5,12 @@ temperature is not) while weather moves them together. On the reference, each nu
 most correlated partner explains most of it (R² at least ``min_r2``: temp and atemp) is watched,
 with a least-squares line on that partner. A month whose mean residual moved by more than
 ``min_shift`` of the reference's residual standard deviations has changed *how* the pair relates,
-not just where it is. The shift is an effect size: a large month does not make a negligible change
-count. One partner, not all other columns: a unit change in wind speed must not look like a broken
-temperature. Only the month's rows whose partner lies within the reference's range are judged: a
-line fitted on January's temperatures says nothing about July's.
+not just where it is; so has a month whose residuals' root mean square exceeds three of them (the
+points scattered about the line: one column shuffled among the rows keeps both columns' values and
+the mean residual near zero). The shift is an effect size: a large month does not make a
+negligible change count. One partner, not all other columns: a unit change in wind speed must not
+look like a broken temperature. Only the month's rows whose partner lies within the reference's
+range are judged: a line fitted on January's temperatures says nothing about July's.
 
 Measured with benchmarks/alert_quality.py over six seeds: clean months shift by at most 1.05,
 the rescaled temperature by 6.8 to 7.9; hence ``min_shift`` 2. This replaced NannyML's PCA
@@ -76,7 +78,8 @@ class RelationMonitor:
         return ((frame[self.columns].astype(float) - self.mean) / self.std).to_numpy()
 
     def check(self, current: pd.DataFrame) -> RelationResult:
-        """Each watched column's mean residual in the month against the reference's spread."""
+        """Each watched column's mean residual in the month against the reference's spread (two
+        spreads break it), and its root mean square (three spreads break it)."""
         z = self._scale(current[self.columns].astype(float).dropna())
         shifts = {}
         for column, (i, j, slope, intercept, spread) in self.fits.items():
@@ -88,7 +91,11 @@ class RelationMonitor:
             if len(inside) < max(MIN_ROWS, MIN_SHARE * len(z)):
                 continue
             residual = inside[:, i] - (slope * inside[:, j] + intercept)
-            shifts[column] = float(abs(residual.mean()) / spread)
+            rms = float(np.sqrt(np.mean(residual ** 2)))
+            # points scattered about the line (a column shuffled or joined to the wrong rows)
+            # break the relation as surely as a line that moved (docs/backtest.md)
+            shifts[column] = float(max(abs(residual.mean()) / spread,
+                                       rms / spread * self.upper / 3.0))
         broken = sorted((c for c, s in shifts.items() if s > self.upper), key=lambda c: -shifts[c])
         return RelationResult(max(shifts.values(), default=0.0), self.upper, bool(broken),
                               broken, shifts, self.partners)
