@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from drift_assets.lib.messages import Alert
 from drift_assets.lib.outbox import Outbox
+from drift_assets.lib.tables import create_tables
 
 METADATA = sa.MetaData()
 STATES = sa.Table(
@@ -27,7 +28,7 @@ STATES = sa.Table(
 class SensorCursor:
     def __init__(self, engine: sa.Engine, name: str):
         self.engine, self.name = engine, name
-        METADATA.create_all(engine, checkfirst=True)
+        create_tables(METADATA, engine)
 
     def load(self) -> tuple[str | None, int]:
         """The saved state (None before the first save) and its version."""

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from drift_assets.engine.verdict import alike
 from drift_assets.lib.messages import DriftFact
 from drift_assets.lib.reference import ReferenceWindow
+from drift_assets.lib.tables import create_tables
 
 METADATA = sa.MetaData()
 DRIFT = sa.Table(
@@ -236,7 +237,7 @@ class MonthHistory:
 
     def __init__(self, engine: sa.Engine):
         self.engine = engine
-        METADATA.create_all(engine, checkfirst=True)
+        create_tables(METADATA, engine)
 
     # --- writing ---
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from drift_assets.lib.messages import Alert
 from drift_assets.lib.namespaces import dataset_of
+from drift_assets.lib.tables import create_tables
 
 PENDING, SENDING, SENT = "pending", "sending", "sent"
 
@@ -44,7 +45,7 @@ class Outgoing:
 class Outbox:
     def __init__(self, engine: sa.Engine):
         self.engine = engine
-        METADATA.create_all(engine, checkfirst=True)
+        create_tables(METADATA, engine)
 
     @staticmethod
     def put_in(conn: sa.Connection, key: str, alert: Alert) -> bool:

@@ -13,6 +13,7 @@ import pickle
 import sqlalchemy as sa
 
 from drift_assets.lib.reference import ReferenceWindow
+from drift_assets.lib.tables import create_tables
 
 METADATA = sa.MetaData()
 PROFILES = sa.Table(
@@ -36,7 +37,7 @@ WINDOWS = sa.Table(
 class ProfileStore:
     def __init__(self, engine: sa.Engine):
         self.engine = engine
-        METADATA.create_all(engine, checkfirst=True)
+        create_tables(METADATA, engine)
 
     def has(self, key: str) -> bool:
         with self.engine.connect() as conn:

@@ -16,6 +16,8 @@ import joblib
 import pandas as pd
 import sqlalchemy as sa
 
+from drift_assets.lib.tables import create_tables
+
 CANDIDATE, PRODUCTION, RETIRED = "candidate", "production", "retired"
 
 METADATA = sa.MetaData()
@@ -102,7 +104,7 @@ class ModelRegistry:
 
     def __init__(self, engine: sa.Engine):
         self.engine = engine
-        METADATA.create_all(engine, checkfirst=True)
+        create_tables(METADATA, engine)
 
     def _record(self, row) -> ModelRecord:
         data = dict(row._mapping)

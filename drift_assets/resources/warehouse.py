@@ -48,6 +48,7 @@ from pydantic import Field
 from drift_assets.lib.months import month_start, next_month
 from drift_assets.lib.namespaces import PREFIX, namespace, namespace_of
 from drift_assets.lib.schema import Schema
+from drift_assets.lib.tables import create_tables
 
 _TYPES = {"int": sa.BigInteger, "float": sa.Float, "date": sa.Date, "datetime": sa.DateTime,
           "text": sa.Text}
@@ -562,7 +563,7 @@ class DatasetWarehouse:
 
     def stored_schema(self) -> Schema | None:
         """The schema the dataset's tables were made with, if any."""
-        SCHEMA_METADATA.create_all(self.engine, checkfirst=True)
+        create_tables(SCHEMA_METADATA, self.engine)
         with self.engine.connect() as conn:
             text = conn.execute(sa.select(SCHEMA_TABLE.c.schema)).scalar()
         return None if text is None else _schema_from_json(text)
@@ -596,7 +597,7 @@ class DatasetWarehouse:
             metadata, _, _ = data_tables(stored)
             metadata.drop_all(self.engine, checkfirst=True)
             _READY.discard((self.warehouse.resolved_url, self.namespace, stored))
-        LOADS_METADATA.create_all(self.engine, checkfirst=True)
+        create_tables(LOADS_METADATA, self.engine)
         with self.engine.begin() as conn:
             conn.execute(LOADS_TABLE.delete())  # the tables are new: nothing of them is loaded
             conn.execute(SCHEMA_TABLE.delete())
@@ -609,8 +610,8 @@ class DatasetWarehouse:
         metadata, reference, current = data_tables(schema)
         ready = (self.warehouse.resolved_url, self.namespace, schema)
         if ready not in _READY:
-            metadata.create_all(self.engine, checkfirst=True)
-            LOADS_METADATA.create_all(self.engine, checkfirst=True)
+            create_tables(metadata, self.engine)
+            create_tables(LOADS_METADATA, self.engine)
             _READY.add(ready)
         return reference if name == "reference" else current
 
