@@ -92,11 +92,7 @@ def detection_chart(report: Report, path: str | Path) -> str:
     fig.suptitle(f"{report.table}: share of faults found against size (* the goal size), "
                  f"{len(report.outcomes)} trials", fontsize=9)
     fig.tight_layout(rect=(0, 0.08, 1, 0.96), pad=0.4)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)  # small: inlined in the metadata, kept in run storage
-    plt.close(fig)
-    return str(path.resolve())
+    return charts.save_figure(fig, path, laid_out=True)
 
 
 RESULT_TABLE = TableSchema(columns=[

@@ -215,9 +215,9 @@ def test_month(context: AssetExecutionContext, monitored: Monitored,
     record = history.record_drift(_record(month, window, settings, verdict, rows,
                                           folder.link(folder.month_page(month)),
                                           context.run.run_id))
-    folder.publish_month(monitored.name, record, history, bool(rendered["sampled"]))
-    summary = folder.publish_summary(monitored.name, history, settings.drift_share,
-                                     settings.max_missing_share)
+    summary = folder.publish(monitored.name, history, settings.drift_share,
+                             settings.max_missing_share, record=record,
+                             sampled=bool(rendered["sampled"]))
     return MaterializeResult(metadata={
         **drift_metadata(record),
         "all_months": MetadataValue.url(summary) if settings.reports_url else

@@ -392,7 +392,7 @@ def build_model_assets(monitored: Monitored) -> list[AssetsDefinition]:
         registry.record_performance(month, production.version, metric, score, estimated,
                                     scores)
         folder = ReportsFolder(settings.reports_dir, settings.reports_url)
-        summary = folder.publish_summary(
+        summary = folder.publish(
             monitored.name, MonthHistory(store.engine), settings.drift_share,
             settings.max_missing_share, model={
                 "rows": registry.performance().to_dict("records"), "threshold": threshold,

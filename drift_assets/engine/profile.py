@@ -107,9 +107,14 @@ def dtype_kind(dtype) -> str:
     return "unknown"
 
 
+def strings_are_categories(distinct: int, present: int) -> bool:
+    """Evidently's rule for a column of strings: categorical when at most half of its
+    ``present`` (non-null) values are ``distinct``, text otherwise."""
+    return distinct <= present * 0.5
+
+
 def _string_type(series: pd.Series) -> str:
-    # Evidently: text when nunique > 0.5 * count (non-null), categorical otherwise.
-    return "text" if series.nunique() > series.count() * 0.5 else "cat"
+    return "cat" if strings_are_categories(series.nunique(), series.count()) else "text"
 
 
 def infer_column_types(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> dict[str, str]:

@@ -17,10 +17,14 @@ matplotlib.use("Agg")  # files only: no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 
 from drift_assets.lib.files import write_whole  # noqa: E402
+from drift_assets.lib.lifecycle import error_threshold  # noqa: E402
 
 
-def _save(fig, path: str | Path) -> str:
-    fig.tight_layout()
+def save_figure(fig, path: str | Path, laid_out: bool = False) -> str:
+    """Write ``fig`` as a small PNG, whole (see :func:`write_whole`), and close it; returns
+    the path. ``laid_out``: the caller has laid the figure out itself (a legend below it)."""
+    if not laid_out:
+        fig.tight_layout()
     image = io.BytesIO()
     fig.savefig(image, format="png", dpi=80)  # small: inlined in metadata, kept in run storage
     plt.close(fig)
@@ -47,7 +51,7 @@ def drift_chart(shares: dict[str, float], threshold: float, fired: list[str],
     ax.set_title("Data drift per month against its reference window")
     ax.tick_params(axis="x", rotation=60)
     ax.legend(loc="upper left", fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def markdown_image(path: str | Path, alt: str) -> str:
@@ -81,7 +85,7 @@ def column_scores_chart(series: dict[str, list[tuple[str, float, float, bool, bo
                      fontsize=9, loc="left")
     axes[-1, 0].tick_params(axis="x", rotation=60)
     axes[0, 0].legend(loc="upper right", fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def missing_chart(shares: dict[str, dict[str, float]], limit: float, path: str | Path) -> str:
@@ -98,16 +102,15 @@ def missing_chart(shares: dict[str, dict[str, float]], limit: float, path: str |
     ax.set_title("Missing values per column")
     ax.tick_params(axis="x", rotation=60)
     ax.legend(loc="upper left", fontsize=8, ncol=4)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
-def _normal_band(scores: list[float], n_std: float, min_history: int = 3
-                 ) -> tuple[float, float] | None:
-    if len(scores) < min_history:
-        return None
-    mean = sum(scores) / len(scores)
-    std = (sum((s - mean) ** 2 for s in scores) / (len(scores) - 1)) ** 0.5
-    return mean - n_std * std, mean + n_std * std
+def _normal_band(scores: list[float], n_std: float) -> tuple[float, float] | None:
+    """The band the next month is judged by: the bounds ``model_performance`` learns, for a
+    score below and for an error above (None until there are enough months)."""
+    low = error_threshold(scores, None, n_std, greater_is_better=True)
+    high = error_threshold(scores, None, n_std, greater_is_better=False)
+    return None if low is None or high is None else (low, high)
 
 
 def error_chart(rows: list[dict], threshold: float | None, path: str | Path,
@@ -148,4 +151,4 @@ def error_chart(rows: list[dict], threshold: float | None, path: str | Path,
     ax.set_title(f"Model {name} per month")
     ax.tick_params(axis="x", rotation=60)
     ax.legend(loc="upper left")
-    return _save(fig, path)
+    return save_figure(fig, path)

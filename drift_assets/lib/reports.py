@@ -46,22 +46,21 @@ class ReportsFolder:
             return str(path.resolve())
         return f"{self.url}/{path.relative_to(self.folder).as_posix()}"
 
-    def publish_month(self, dataset: str, record: DriftRecord, history: MonthHistory,
-                      sampled: bool) -> str:
-        """The month's page, from its record and its quality record; returns its link."""
-        page = self.month_page(record.month)
-        quality = history.quality_records().get(record.month)
-        write_whole(page, pages.month_page(
-            dataset, record, quality, evidently_href=f"evidently/{record.month}.html",
-            summary_href="index.html", chart_href="drift_share.png", sampled=sampled))
-        return self.link(page)
-
-    def publish_summary(self, dataset: str, history: MonthHistory, drift_share: float,
-                        max_missing_share: float, model: dict | None = None) -> str:
-        """The drift share chart, the per-column and missing-share charts, the model's chart
-        when ``model`` (its rows, metric, threshold and n_std) is given, and the page that
-        shows them under the month-by-column grid; returns the page's link."""
+    def publish(self, dataset: str, history: MonthHistory, drift_share: float,
+                max_missing_share: float, record: DriftRecord | None = None,
+                sampled: bool = False, model: dict | None = None) -> str:
+        """The page of every month: the drift share chart, the per-column and missing-share
+        charts, the model's chart when ``model`` (its rows, metric, threshold and n_std) is
+        given, under the month-by-column grid; and ``record``'s own page (the month just
+        judged, with its quality record; ``sampled``: its Evidently report is from a sample).
+        The history is read once for both. Returns the link of the page of every month."""
         records = history.drift_records()
+        qualities = history.quality_records()
+        if record is not None:
+            write_whole(self.month_page(record.month), pages.month_page(
+                dataset, record, qualities.get(record.month),
+                evidently_href=f"evidently/{record.month}.html", summary_href="index.html",
+                chart_href="drift_share.png", sampled=sampled))
         shares = {m: r.share for m, r in records.items()}
         # where drift began, by the months' verdicts (a calibrated month can drift below the
         # share): the months the sensor alerts on, as it re-arms after a month without drift
@@ -75,7 +74,7 @@ class ReportsFolder:
             shown["Each column's score against its threshold"] = "column_scores.png"
         watched = {c.column for r in records.values() for c in r.columns}
         missing: dict[str, dict[str, float]] = {}
-        for month, quality in history.quality_records().items():
+        for month, quality in qualities.items():
             for column in quality.columns:
                 if column.column in watched or not watched:
                     missing.setdefault(column.column, {})[month] = column.missing_share

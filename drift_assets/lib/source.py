@@ -52,6 +52,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
+from drift_assets.engine.profile import strings_are_categories
 from drift_assets.lib.months import month_label, month_start, next_month
 from drift_assets.lib.schema import (
     KINDS,
@@ -870,7 +871,7 @@ class ParquetColumns:
                 codes = pa.chunked_array([chunk.indices for chunk in values.chunks],
                                          type=values.type.index_type)
                 distinct = pc.count_distinct(codes, mode="only_valid").as_py()
-                categories = 0 < distinct <= present * 0.5
+                categories = distinct > 0 and strings_are_categories(distinct, present)
             if not categories:
                 table = table.set_column(0, name, values.cast(values.type.value_type))
         return table.to_pandas()[name]
